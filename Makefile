@@ -1,0 +1,56 @@
+# npre: the two commands a fresh machine needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 3000
+MLFLOW_PORT ?= 5000
+
+# Offline, quiet, reproducible: no hub, no telemetry, a project-local BentoML store.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export MLFLOW_DISABLE_TELEMETRY := true
+export BENTOML_DO_NOT_TRACK := True
+export GX_ANALYTICS_ENABLED := False
+export DVC_NO_ANALYTICS := 1
+export BENTOML_HOME := $(CURDIR)/.bentoml
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: install demo test lint serve mlflow-ui clean
+
+install: $(VENV)/.installed
+
+# torch first, pinned, so nothing pulls a CUDA build; then the locked stack.
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $@
+
+demo: install
+	dvc repro
+	@echo
+	@echo "== demo done =="
+	@dvc metrics show reports/evaluate/metrics.json
+	@echo "Metrics:    dvc metrics show   (all: reports/*.json)"
+	@echo "Plots:      dvc plots show --json   (entropy curves, teacher losses)"
+	@echo "Data Docs:  reports/data_docs/index.html"
+	@echo "MLflow UI:  make mlflow-ui   then open http://127.0.0.1:$(MLFLOW_PORT)"
+	@echo "Serve:      make serve        then POST http://127.0.0.1:$(PORT)/extract"
+
+lint: install
+	ruff check src tests serving benchmarks
+	ruff format --check src tests serving benchmarks
+
+test: lint
+	pytest
+
+serve: install
+	bentoml serve serving.service:Extractor --host 127.0.0.1 --port $(PORT)
+
+mlflow-ui: install
+	mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port $(MLFLOW_PORT)
+
+clean:
+	rm -rf data/interim data/processed models reports mlflow.db mlartifacts .bentoml

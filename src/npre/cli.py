@@ -1,0 +1,443 @@
+"""`npre`: one command per pipeline stage. Paths come from dvc.yaml, settings from params.yaml.
+
+Heavy libraries (torch, transformers, mlflow, great_expectations) are imported inside the
+commands that need them, so `npre --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from npre.params import ParamsError, Section, load_section
+
+app = typer.Typer(
+    help="npre: LOTUS -> sampled references -> synthetic abstracts -> (Q)LoRA extractor -> "
+    "MLflow champion. Each command is one DVC stage; see dvc.yaml.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ParamsOption = typer.Option(
+    Path("params.yaml"), "--params", help="params file (one section per stage)"
+)
+
+
+def _params(section: str, path: Path) -> Section:
+    try:
+        return load_section(section, path)
+    except ParamsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _write_json(path: Path, data) -> None:
+    from npre.records import write_json
+
+    write_json(path, data)
+
+
+def _threads(path: Path) -> int:
+    """Set torch's CPU threads from `base.num_threads` and return it."""
+    import torch
+
+    threads = _params("base", path).num_threads
+    torch.set_num_threads(threads)
+    return threads
+
+
+class _Timer:
+    def __init__(self, stage: str):
+        self.stage, self.start = stage, time.perf_counter()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        typer.echo(f"[{self.stage}] wall time {time.perf_counter() - self.start:.1f} s", err=True)
+
+
+@app.command()
+def lotus(
+    table: Path = typer.Argument(..., help="LOTUS frozen metadata (TSV, CSV, .gz or Parquet)"),
+    out: Path = typer.Option(..., help="filtered relations table (.parquet)"),
+    metrics: Path = typer.Option(..., help="JSON report: rows removed by each filter"),
+    params: Path = ParamsOption,
+) -> None:
+    """Apply the paper's LOTUS filters and write the relations table."""
+    from npre.lotus import REQUIRED_COLUMNS, filter_relations
+    from npre.tables import TableError, read_table
+
+    settings = _params("lotus", params)
+    with _Timer("lotus"):
+        try:
+            raw = read_table(table, REQUIRED_COLUMNS)
+        except TableError as exc:
+            _fail(str(exc))
+        relations, report = filter_relations(raw, settings)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        relations.to_parquet(out, index=False)
+        _write_json(metrics, report.as_metrics())
+        typer.echo(
+            f"{report.output_rows} relations over {report.references} references; "
+            f"removed {report.removed}"
+        )
+
+
+@app.command()
+def sample(
+    relations: Path = typer.Argument(..., help="relations table from `npre lotus`"),
+    out: Path = typer.Option(..., help="sampled references (TSV: kingdom, item, rank)"),
+    metrics: Path = typer.Option(
+        ..., help="diversity metrics of the GME and random samples (JSON)"
+    ),
+    curves_dir: Path = typer.Option(
+        ..., help="folder for entropy-vs-size curves (CSV per sampler)"
+    ),
+    params: Path = ParamsOption,
+) -> None:
+    """Sample references per kingdom (GME or random) and measure the samples' diversity."""
+    import pandas as pd
+
+    from npre.sampling.stage import curve_by_sample_size, diversity, rank_per_kingdom
+
+    settings = _params("sample", params)
+    seed = _params("base", params).seed
+    with _Timer("sample"):
+        table = pd.read_parquet(relations)
+        for column in [settings.item_column, *settings.on_columns]:
+            if column not in table.columns:
+                _fail(f"{relations}: no column {column!r} (sample.item_column / sample.on_columns)")
+        report, chosen = {}, None
+        curves_dir.mkdir(parents=True, exist_ok=True)
+        for sampler in ("gme", "random"):
+            ranking = rank_per_kingdom(table, settings, sampler, seed)
+            top = ranking[ranking["rank"] <= settings.n_per_kingdom]
+            report[sampler] = diversity(table, settings, top["item"].tolist())
+            curve_by_sample_size(table, settings, ranking).to_csv(
+                curves_dir / f"entropy_{sampler}.csv", index=False
+            )
+            if sampler == settings.sampler:
+                chosen = top
+        report["sampler"] = settings.sampler
+        out.parent.mkdir(parents=True, exist_ok=True)
+        chosen.to_csv(out, sep="\t", index=False)
+        _write_json(metrics, report)
+        typer.echo(f"{len(chosen)} references sampled with {settings.sampler}")
+
+
+@app.command()
+def abstracts(
+    references: Path = typer.Argument(..., help="sampled references from `npre sample`"),
+    cache: Path = typer.Option(
+        ..., help="abstract cache (JSON Lines of PMID, ArticleTitle, AbstractText)"
+    ),
+    out: Path = typer.Option(..., help="abstracts of the sampled references (JSON Lines)"),
+    metrics: Path = typer.Option(..., help="JSON: found and missing counts"),
+    params: Path = ParamsOption,
+) -> None:
+    """Read the title and abstract of each sampled reference from the local cache."""
+    import pandas as pd
+
+    from npre.abstracts import fetch_abstracts, read_abstract_cache
+    from npre.records import RecordError, write_documents
+
+    _params("abstracts", params)
+    with _Timer("abstracts"):
+        pmids = pd.read_csv(references, sep="\t", dtype=str)["item"].tolist()
+        try:
+            found, missing = fetch_abstracts(pmids, read_abstract_cache(cache))
+        except RecordError as exc:
+            _fail(str(exc))
+        write_documents(out, found)
+        _write_json(
+            metrics,
+            {
+                "requested": len(pmids),
+                "found": len(found),
+                "missing": len(missing),
+                "missing_pmids": missing,
+            },
+        )
+        typer.echo(f"{len(found)} abstracts; {len(missing)} missing from the cache")
+
+
+@app.command()
+def seeds(
+    relations: Path = typer.Argument(..., help="relations table from `npre lotus`"),
+    abstracts_file: Path = typer.Argument(
+        ..., metavar="ABSTRACTS", help="abstracts from `npre abstracts`"
+    ),
+    train: Path = typer.Option(..., help="seed documents for synthesis (JSON Lines)"),
+    valid: Path = typer.Option(..., help="held-out seed documents for validation (JSON Lines)"),
+    params: Path = ParamsOption,
+) -> None:
+    """Join LOTUS labels to the abstracts and split them into train and valid seeds."""
+    import pandas as pd
+
+    from npre.records import read_documents, write_documents
+    from npre.seeds import label_documents, split_documents
+
+    settings = _params("seeds", params)
+    seed = _params("base", params).seed
+    with _Timer("seeds"):
+        docs = label_documents(pd.read_parquet(relations), read_documents(abstracts_file))
+        train_docs, valid_docs = split_documents(docs, settings.valid_fraction, seed)
+        write_documents(train, train_docs)
+        write_documents(valid, valid_docs)
+        typer.echo(f"{len(train_docs)} train / {len(valid_docs)} valid seed documents")
+
+
+@app.command()
+def instructions(
+    seed_docs: Path = typer.Argument(..., help="train seed documents"),
+    out: Path = typer.Option(..., help="prompts (JSON Lines; labels carried over)"),
+    params: Path = ParamsOption,
+) -> None:
+    """Write generation prompts: title, keywords and verbalised main findings."""
+    from npre.instructions import build_prompts
+    from npre.records import read_documents, write_documents
+
+    settings = _params("instructions", params)
+    seed = _params("base", params).seed
+    with _Timer("instructions"):
+        prompts = [
+            p
+            for doc in read_documents(seed_docs)
+            for p in build_prompts(doc, settings.prompts_per_seed, settings.n_keywords, seed)
+        ]
+        write_documents(out, prompts)
+        typer.echo(f"{len(prompts)} prompts")
+
+
+@app.command()
+def synthesize(
+    prompts: Path = typer.Argument(..., help="prompts from `npre instructions`"),
+    out: Path = typer.Option(..., help="synthetic documents (JSON Lines)"),
+    params: Path = ParamsOption,
+) -> None:
+    """Generate synthetic abstracts from the prompts with the configured backend."""
+    from npre.records import read_documents, write_documents
+    from npre.synthesis.template import synthesize as template_synthesize
+
+    settings = _params("synthesize", params)
+    seed = _params("base", params).seed
+    with _Timer("synthesize"):
+        docs = template_synthesize(read_documents(prompts), settings.views_per_prompt, seed)
+        write_documents(out, docs)
+        typer.echo(f"{len(docs)} synthetic documents ({settings.backend})")
+
+
+@app.command()
+def validate(
+    synthetic: Path = typer.Argument(..., help="synthetic documents to gate"),
+    passed: Path = typer.Option(..., help="documents that meet every expectation"),
+    quarantine: Path = typer.Option(..., help="the others, each with its failed expectations"),
+    metrics: Path = typer.Option(..., help="JSON: pass rate and failures per expectation"),
+    gx_root: Path = typer.Option(Path("expectations"), help="Great Expectations project folder"),
+    docs: Path | None = typer.Option(None, help="copy the Data Docs HTML site here"),
+    params: Path = ParamsOption,
+) -> None:
+    """Run the Great Expectations checkpoint; quarantine failures; fail under the pass rate."""
+    import shutil
+
+    from npre.records import read_documents, write_documents
+    from npre.validation.gate import data_docs_dir, run_gate, summary
+
+    settings = _params("validate", params)
+    with _Timer("validate"):
+        result = run_gate(read_documents(synthetic), settings, gx_root)
+        write_documents(passed, result.passed)
+        write_documents(quarantine, result.quarantined)
+        report = summary(result)
+        _write_json(metrics, report)
+        if docs is not None:
+            shutil.rmtree(docs, ignore_errors=True)
+            shutil.copytree(data_docs_dir(gx_root), docs)
+        typer.echo(
+            f"pass rate {report['pass_rate']:.1%} ({report['passed']}/{report['documents']})"
+        )
+        if result.pass_rate < settings.min_pass_rate:
+            _fail(
+                f"pass rate {result.pass_rate:.1%} is under "
+                f"validate.min_pass_rate {settings.min_pass_rate:.1%}"
+            )
+
+
+@app.command("base-model")
+def base_model(
+    corpus: list[Path] = typer.Argument(
+        ..., help="document files whose text trains tokenizer and model"
+    ),
+    out: Path = typer.Option(..., help="folder for the model and tokenizer"),
+    metrics: Path = typer.Option(..., help="JSON: vocabulary, size, pre-training loss"),
+    params: Path = ParamsOption,
+) -> None:
+    """Build the tiny GPT-2-style base model: BPE tokenizer + causal-LM pre-training."""
+    from npre.modeling.base_model import build_base_model
+    from npre.records import read_documents
+
+    settings = _params("base_model", params)
+    seed = _params("base", params).seed
+    _threads(params)
+    with _Timer("base-model"):
+        texts = [d.text for path in corpus for d in read_documents(path)]
+        info = build_base_model(texts, settings, out, seed)
+        _write_json(metrics, info)
+        typer.echo(f"base model: {info['parameters']} parameters, vocabulary {info['vocab_size']}")
+
+
+@app.command()
+def select(
+    synthetic: Path = typer.Argument(..., help="validated synthetic documents"),
+    base: Path = typer.Option(..., help="base model folder (the teacher's family)"),
+    out: Path = typer.Option(..., help="kept documents (JSON Lines)"),
+    scores: Path = typer.Option(..., help="CSV: per-document teacher loss and kept flag"),
+    metrics: Path = typer.Option(..., help="JSON: kept count, loss threshold"),
+    histogram: Path = typer.Option(..., help="CSV: teacher-loss histogram (a DVC plot)"),
+    params: Path = ParamsOption,
+) -> None:
+    """Train a teacher on the synthetic documents and keep the lowest-loss fraction."""
+    from npre.records import read_documents, write_documents
+    from npre.selection import loss_histogram, select_documents
+
+    settings = _params("select", params)
+    seed = _params("base", params).seed
+    _threads(params)
+    with _Timer("select"):
+        docs = read_documents(synthetic)
+        kept, table, report = select_documents(docs, base, settings, seed)
+        write_documents(out, kept)
+        scores.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(scores, index=False)
+        histogram.parent.mkdir(parents=True, exist_ok=True)
+        loss_histogram(table).to_csv(histogram, index=False)
+        _write_json(metrics, report)
+        typer.echo(
+            f"kept {len(kept)}/{len(docs)} documents "
+            f"(teacher loss <= {report['loss_threshold']:.3f})"
+        )
+
+
+@app.command()
+def train(
+    train_docs: Path = typer.Argument(..., metavar="TRAIN", help="training documents"),
+    valid_docs: Path = typer.Argument(
+        ..., metavar="VALID", help="validation documents (F1 by generation)"
+    ),
+    base: Path = typer.Option(..., help="base model folder or hub id"),
+    out: Path = typer.Option(..., help="folder for the best adapter and the run record"),
+    metrics: Path = typer.Option(..., help="JSON: training summary"),
+    params: Path = ParamsOption,
+) -> None:
+    """Fine-tune a (Q)LoRA adapter; log the run to MLflow; keep the best epoch."""
+    from npre.records import read_documents
+    from npre.training_stage import run_training
+
+    settings = _params("train", params)
+    evaluation = _params("evaluate", params)
+    experiment = _params("register", params).experiment
+    seed = _params("base", params).seed
+    threads = _threads(params)
+    with _Timer("train"):
+        summary = run_training(
+            read_documents(train_docs),
+            read_documents(valid_docs),
+            base,
+            out,
+            settings,
+            evaluation.decoding,
+            experiment,
+            seed,
+            threads,
+            input_paths=[str(train_docs), str(valid_docs), str(base)],
+        )
+        _write_json(metrics, summary)
+        typer.echo(f"best epoch {summary['best_epoch']}, valid F1 {summary['best_valid_f1']}")
+
+
+@app.command()
+def evaluate(
+    gold: Path = typer.Argument(..., help="evaluation set (curated-set JSON)"),
+    base: Path = typer.Option(..., help="base model folder"),
+    adapter: Path = typer.Option(..., help="adapter folder from `npre train`"),
+    predictions: Path = typer.Option(..., help="predictions (JSON Lines: PMID, relations)"),
+    metrics: Path = typer.Option(..., help="JSON: precision, recall, f1 and breakdowns"),
+    params: Path = ParamsOption,
+) -> None:
+    """Score the extractor (and the untrained base model) with the paper's metric."""
+    from npre.evaluation import evaluate_extractor
+
+    settings = _params("evaluate", params)
+    experiment = _params("register", params).experiment
+    threads = _threads(params)
+    with _Timer("evaluate"):
+        report = evaluate_extractor(gold, base, adapter, predictions, settings, experiment, threads)
+        _write_json(metrics, report)
+        typer.echo(
+            f"P {report['precision']:.3f} R {report['recall']:.3f} F1 {report['f1']:.3f} "
+            f"(untrained base model F1 {report['untrained']['f1']:.3f})"
+        )
+
+
+@app.command()
+def register(
+    adapter: Path = typer.Option(
+        ..., help="adapter folder from `npre train` (holds the run record)"
+    ),
+    base: Path = typer.Option(..., help="base model folder"),
+    evaluation: Path = typer.Option(..., help="metrics JSON from `npre evaluate`"),
+    out: Path = typer.Option(..., help="JSON: the registered version and the champion decision"),
+    params: Path = ParamsOption,
+) -> None:
+    """Log the extractor as an MLflow model, register it, move `champion` if it is better."""
+    from npre.registration import register_extractor
+
+    settings = _params("register", params)
+    _threads(params)
+    with _Timer("register"):
+        decision = register_extractor(adapter, base, evaluation, settings)
+        _write_json(out, decision)
+        typer.echo(f"registered {settings.model_name} v{decision['version']}: {decision['reason']}")
+
+
+@app.command()
+def score(
+    gold: Path = typer.Option(..., help="gold documents (curated-set JSON)"),
+    pred: Path = typer.Option(..., help="predictions (JSON Lines: PMID, relations)"),
+    out: Path | None = typer.Option(None, help="write the scores here (JSON)"),
+) -> None:
+    """Score predictions against gold relations with the paper's metric."""
+    from npre.evaluation import read_predictions
+    from npre.metric import score as paper_score
+    from npre.records import read_curated_set
+
+    gold_docs = read_curated_set(gold)
+    result = paper_score(
+        {d.PMID: d.label_pairs() for d in gold_docs},
+        read_predictions(pred),
+        {d.PMID: d.kingdom or "unknown" for d in gold_docs},
+    )
+    if out:
+        _write_json(out, result)
+    typer.echo(json.dumps({k: result[k] for k in ("precision", "recall", "f1")}))
+
+
+def main() -> None:  # pragma: no cover
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

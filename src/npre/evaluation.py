@@ -1,0 +1,96 @@
+"""The `evaluate` stage: predictions on the evaluation set, scored with the paper's metric."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from npre.metric import score
+from npre.modeling.extractor import ExtractorConfig, RelationExtractor
+from npre.params import EvaluateParams
+from npre.records import Document, read_curated_set
+
+
+def predict(extractor: RelationExtractor, docs: list[Document]) -> list[dict]:
+    rows = []
+    for doc in docs:
+        found = extractor.extract(doc.ArticleTitle, doc.AbstractText)
+        rows.append(
+            {
+                "PMID": doc.PMID,
+                "relations": [{"organism": o, "chemical": c} for o, c in found.relations],
+                "malformed": found.malformed,
+            }
+        )
+    return rows
+
+
+def read_predictions(path: Path) -> dict[str, list[tuple[str, str]]]:
+    """Predictions JSON Lines -> {PMID: [(organism, chemical)]}; bad lines name their number."""
+    predicted: dict[str, list[tuple[str, str]]] = {}
+    with Path(path).open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                pairs = [(r["organism"], r["chemical"]) for r in row.get("relations", [])]
+                predicted.setdefault(str(row["PMID"]), []).extend(pairs)
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{line_no}: not a prediction record: {exc!r}") from None
+    return predicted
+
+
+def _score_rows(docs: list[Document], rows: list[dict]) -> dict:
+    predicted = {r["PMID"]: [(x["organism"], x["chemical"]) for x in r["relations"]] for r in rows}
+    result = score(
+        {d.PMID: d.label_pairs() for d in docs},
+        predicted,
+        {d.PMID: d.kingdom or "unknown" for d in docs},
+    )
+    result["malformed_pieces"] = sum(r["malformed"] for r in rows)
+    return result
+
+
+def evaluate_extractor(
+    gold_path: Path,
+    base_dir: Path,
+    adapter_dir: Path,
+    predictions_path: Path,
+    params: EvaluateParams,
+    experiment: str,
+    threads: int,
+) -> dict:
+    import mlflow
+
+    from npre.tracking import setup
+    from npre.training_stage import read_run_id
+
+    docs = read_curated_set(gold_path)
+    trained_config = ExtractorConfig.load(adapter_dir)
+    config = ExtractorConfig(
+        trained_config.max_input_chars, trained_config.max_length, params.decoding.model_dump()
+    )
+    trained = RelationExtractor.load(base_dir, adapter_dir, config, threads)
+    rows = predict(trained, docs)
+    predictions_path.parent.mkdir(parents=True, exist_ok=True)
+    predictions_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    report = _score_rows(docs, rows)
+    untrained = _score_rows(
+        docs, predict(RelationExtractor.load(base_dir, None, config, threads), docs)
+    )
+    report["untrained"] = {k: untrained[k] for k in ("precision", "recall", "f1", "predicted")}
+    report["documents"] = len(docs)
+
+    setup(experiment)
+    with mlflow.start_run(run_id=read_run_id(adapter_dir)):
+        mlflow.log_metrics(
+            {
+                "eval_precision": report["precision"],
+                "eval_recall": report["recall"],
+                "eval_f1": report["f1"],
+                "eval_untrained_f1": untrained["f1"],
+            }
+        )
+        mlflow.log_artifact(str(predictions_path), artifact_path="evaluation")
+    return report

@@ -1,0 +1,1 @@
+"""Causal-LM relation extraction: linearisation, base model, (Q)LoRA training, inference."""

@@ -1,0 +1,157 @@
+"""The `base-model` stage: a tiny GPT-2-style model built locally, no hub.
+
+A byte-level BPE tokenizer is trained on the corpus, a GPT-2 model is created from a small
+config and pre-trained as a causal LM on the same corpus, so the extractor starts from a
+model that knows the domain's words, like BioGPT in miniature.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+from tqdm import tqdm
+
+from npre.params import BaseModelParams
+from npre.stopwords import STOPWORDS
+
+SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>"]
+
+
+def train_tokenizer(corpus: list[str], vocab_size: int):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(corpus, trainer=trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        pad_token="<pad>",
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+    )
+
+
+def build_model(tokenizer, params: BaseModelParams):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=params.n_positions,
+        n_embd=params.n_embd,
+        n_layer=params.n_layer,
+        n_head=params.n_head,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
+    )
+    return GPT2LMHeadModel(config)
+
+
+def span_recall_example(
+    tokenizer, text: str, rng: random.Random, max_source_tokens: int
+) -> list[int]:
+    """`text</s><s> span; span; span</s>` with random word spans of the text, in text order.
+
+    A label-free objective: it teaches a small model to copy spans of its input after
+    `</s><s>`, the mechanism the extractor needs, without seeing a single relation label.
+    """
+    source = tokenizer.encode(text, add_special_tokens=False)[:max_source_tokens]
+    visible = tokenizer.decode(source)
+    words = visible.split()
+    if len(words) < 4:
+        return [*source, tokenizer.eos_token_id]
+    # spans start at content words, as entity names do
+    content = [i for i, w in enumerate(words[:-1]) if w.lower().strip(".,;:()") not in STOPWORDS]
+    if not content:
+        return [*source, tokenizer.eos_token_id]
+    starts = sorted(rng.sample(content, min(len(content), rng.randint(2, 6))))
+    spans = [" ".join(words[s : s + rng.randint(1, 3)]).strip(".,;:()") for s in starts]
+    target = tokenizer.encode(" " + "; ".join(s for s in spans if s), add_special_tokens=False)
+    return [
+        *source,
+        tokenizer.eos_token_id,
+        tokenizer.bos_token_id,
+        *target,
+        tokenizer.eos_token_id,
+    ]
+
+
+def pretrain(
+    model, tokenizer, corpus: list[str], params: BaseModelParams, seed: int
+) -> list[float]:
+    """Causal-LM training on the corpus; each document also as a span-recall example."""
+    import torch
+
+    if params.pretrain_epochs == 0 or not corpus:
+        return []
+    rng = random.Random(seed)
+    steps = params.pretrain_epochs * math.ceil(len(corpus) / params.batch_size)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=params.pretrain_lr, weight_decay=0.01)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / max(1, steps // 20)) * max(0.0, 1 - s / steps)
+    )
+    max_source = params.n_positions - 64
+    losses = []
+    model.train()
+    bar = tqdm(total=steps, desc="pretrain", unit="step")
+    for _ in range(params.pretrain_epochs):
+        examples = [span_recall_example(tokenizer, text, rng, max_source) for text in corpus]
+        examples.sort(key=len)  # similar lengths together: little padding
+        batches = [
+            examples[i : i + params.batch_size] for i in range(0, len(examples), params.batch_size)
+        ]
+        rng.shuffle(batches)
+        total = 0.0
+        for batch in batches:
+            width = max(len(e) for e in batch)
+            ids = torch.full((len(batch), width), tokenizer.pad_token_id)
+            labels = torch.full((len(batch), width), -100)
+            for row, example in enumerate(batch):
+                ids[row, : len(example)] = torch.tensor(example)
+                labels[row, : len(example)] = torch.tensor(example)
+            loss = model(input_ids=ids, attention_mask=(labels != -100).long(), labels=labels).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            total += loss.item()
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        losses.append(total / len(batches))
+    bar.close()
+    model.eval()
+    return losses
+
+
+def build_base_model(corpus: list[str], params: BaseModelParams, out_dir: Path, seed: int) -> dict:
+    """Train the tokenizer, build and pre-train the model, save both to `out_dir`."""
+    import torch
+
+    torch.manual_seed(seed)
+    tokenizer = train_tokenizer(corpus, params.vocab_size)
+    model = build_model(tokenizer, params)
+    losses = pretrain(model, tokenizer, corpus, params, seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return {
+        "vocab_size": len(tokenizer),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "pretrain_loss": losses[-1] if losses else None,
+        "pretrain_loss_per_epoch": losses,
+    }

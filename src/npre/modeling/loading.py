@@ -1,0 +1,55 @@
+"""Loading a base model for (Q)LoRA: quantised only when asked, CUDA extras only on CUDA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def load_tokenizer(model_dir: Path):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if tokenizer.bos_token is None:
+        tokenizer.bos_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_base_model(model_dir: Path, quantization: str = "none"):
+    """The base causal LM; with `quantization="4bit"`, NF4 with double quantisation.
+
+    bitsandbytes 0.50 runs 4-bit on CPU, so QLoRA works without a GPU; bf16 compute and
+    the device map are used only where CUDA is present.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    if quantization == "none":
+        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32)
+        if has_cuda():
+            model = model.to("cuda")
+        return model
+    if quantization != "4bit":
+        raise ValueError(f"unknown quantization {quantization!r}; expected 'none' or '4bit'")
+    from transformers import BitsAndBytesConfig
+
+    cuda = has_cuda()
+    config = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=torch.bfloat16 if cuda else torch.float32,
+    )
+    return AutoModelForCausalLM.from_pretrained(
+        str(model_dir),
+        quantization_config=config,
+        dtype=torch.float32,
+        device_map={"": 0} if cuda else {"": "cpu"},
+    )

@@ -1,0 +1,217 @@
+"""(Q)LoRA fine-tuning of a causal LM on linearised documents.
+
+Used by `train` (the extractor) and `select` (the teacher). A plain PyTorch loop: dynamic
+padding, gradient accumulation, warmup then linear decay, clipping; validation F1 by
+generation after each epoch from `eval_from_epoch`; the best adapter is kept.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from npre.modeling.tokens import Example, training_example
+from npre.params import ModelTrainingParams
+from npre.records import Document
+
+
+@dataclass
+class TrainResult:
+    history: list[dict] = field(default_factory=list)
+    best_epoch: int = 0
+    best_valid_f1: float | None = None
+    steps: int = 0
+    tokens_per_second: float = 0.0
+
+
+def lora_config(params: ModelTrainingParams, model):
+    from peft import LoraConfig
+
+    is_gpt2 = getattr(model.config, "model_type", "") == "gpt2"
+    return LoraConfig(
+        r=params.lora_r,
+        lora_alpha=params.lora_alpha,
+        lora_dropout=params.lora_dropout,
+        target_modules=params.target_modules,
+        fan_in_fan_out=is_gpt2,  # GPT-2 uses Conv1D layers, stored transposed
+        task_type="CAUSAL_LM",
+    )
+
+
+def prepare_peft_model(base_model, params: ModelTrainingParams):
+    from peft import get_peft_model, prepare_model_for_kbit_training
+
+    if params.quantization == "4bit":
+        base_model = prepare_model_for_kbit_training(base_model, use_gradient_checkpointing=False)
+    return get_peft_model(base_model, lora_config(params, base_model))
+
+
+def make_examples(tokenizer, docs: list[Document], params: ModelTrainingParams) -> list[Example]:
+    return [
+        training_example(
+            tokenizer,
+            d.ArticleTitle,
+            d.AbstractText,
+            d.label_pairs(),
+            params.max_input_chars,
+            params.max_length,
+        )
+        for d in docs
+    ]
+
+
+def collate(examples: list[Example], pad_id: int, device):
+    """Right-pad a batch to its longest member (dynamic padding)."""
+    import torch
+
+    width = max(len(e.input_ids) for e in examples)
+    ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(examples), width), -100, dtype=torch.long)
+    mask = torch.zeros((len(examples), width), dtype=torch.long)
+    for row, e in enumerate(examples):
+        ids[row, : len(e.input_ids)] = torch.tensor(e.input_ids)
+        labels[row, : len(e.labels)] = torch.tensor(e.labels)
+        mask[row, : len(e.input_ids)] = 1
+    return ids.to(device), labels.to(device), mask.to(device)
+
+
+def _batches(examples: list[Example], batch_size: int, rng: random.Random) -> list[list[Example]]:
+    """Batches of similar length (less padding), in random order."""
+    order = sorted(range(len(examples)), key=lambda i: (len(examples[i].input_ids), rng.random()))
+    batches = [
+        [examples[i] for i in order[s : s + batch_size]] for s in range(0, len(order), batch_size)
+    ]
+    rng.shuffle(batches)
+    return batches
+
+
+def train_lora(
+    model,
+    tokenizer,
+    train_docs: list[Document],
+    params: ModelTrainingParams,
+    seed: int,
+    evaluate: Callable[[int], float] | None = None,
+    save_best: Callable[[], None] | None = None,
+    eval_from_epoch: int = 1,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> TrainResult:
+    """Train the LoRA weights of `model` (a peft model) in place.
+
+    `evaluate(epoch)` returns a validation F1; when it improves, `save_best()` is called.
+    Without `evaluate`, `save_best()` runs after the last epoch.
+    """
+    import torch
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    device = next(model.parameters()).device
+    examples = make_examples(tokenizer, train_docs, params)
+    if not examples:
+        raise ValueError("no training documents")
+    steps_per_epoch = math.ceil(
+        math.ceil(len(examples) / params.batch_size) / params.grad_accumulation
+    )
+    total_steps = steps_per_epoch * params.epochs
+    if params.max_steps > 0:
+        total_steps = min(total_steps, params.max_steps)
+    warmup = int(total_steps * params.warmup_ratio)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = _optimizer(trainable, params.lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda s: (
+            (s + 1) / (warmup + 1)
+            if s < warmup
+            else max(0.0, (total_steps - s) / max(1, total_steps - warmup))
+        ),
+    )
+    result = TrainResult()
+    best = -1.0
+    tokens, started = 0, time.perf_counter()
+    bar = tqdm(total=total_steps, desc="train", unit="step")
+    for epoch in range(1, params.epochs + 1):
+        model.train()
+        epoch_loss, epoch_batches = 0.0, 0
+        for index, batch in enumerate(_batches(examples, params.batch_size, rng)):
+            ids, labels, mask = collate(batch, tokenizer.pad_token_id, device)
+            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            (loss / params.grad_accumulation).backward()
+            tokens += int(mask.sum())
+            epoch_loss, epoch_batches = epoch_loss + loss.item(), epoch_batches + 1
+            if (index + 1) % params.grad_accumulation == 0:
+                torch.nn.utils.clip_grad_norm_(trainable, params.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+                result.steps += 1
+                bar.update(1)
+                rate = tokens / max(time.perf_counter() - started, 1e-9)
+                bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}")
+                if result.steps >= total_steps:
+                    break
+        optimizer.zero_grad()
+        record = {"epoch": epoch, "train_loss": epoch_loss / max(epoch_batches, 1)}
+        last_epoch = epoch == params.epochs or result.steps >= total_steps
+        if evaluate is not None and epoch >= eval_from_epoch:
+            model.eval()
+            f1 = evaluate(epoch)
+            record["valid_f1"] = f1
+            if f1 > best:
+                best, result.best_epoch, result.best_valid_f1 = f1, epoch, f1
+                if save_best:
+                    save_best()
+        if last_epoch and result.best_epoch == 0:  # never validated: keep the last epoch
+            result.best_epoch = epoch
+            if save_best:
+                save_best()
+        result.history.append(record)
+        if on_epoch:
+            on_epoch(record)
+        if last_epoch:
+            break
+    bar.close()
+    model.eval()
+    result.tokens_per_second = tokens / max(time.perf_counter() - started, 1e-9)
+    return result
+
+
+def _optimizer(parameters, lr: float):
+    """Paged 8-bit AdamW on CUDA (bitsandbytes), plain AdamW elsewhere."""
+    import torch
+
+    from npre.modeling.loading import has_cuda
+
+    if has_cuda():
+        import bitsandbytes as bnb
+
+        return bnb.optim.PagedAdamW8bit(parameters, lr=lr, weight_decay=0.0)
+    return torch.optim.AdamW(parameters, lr=lr, weight_decay=0.0)
+
+
+def document_losses(
+    model, tokenizer, docs: list[Document], params: ModelTrainingParams
+) -> list[float]:
+    """Mean token loss of each document's linearised labels given its text."""
+    import torch
+
+    device = next(model.parameters()).device
+    losses = []
+    model.eval()
+    with torch.no_grad():
+        for example in make_examples(tokenizer, docs, params):
+            ids, labels, mask = collate([example], tokenizer.pad_token_id, device)
+            losses.append(float(model(input_ids=ids, attention_mask=mask, labels=labels).loss))
+    return losses
+
+
+def save_adapter(model, tokenizer, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir))

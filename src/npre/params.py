@@ -1,0 +1,166 @@
+"""The `params.yaml` sections, one pydantic model each.
+
+Every stage reads only its own section (plus `base`); an unknown key or a value of the
+wrong type stops the stage with a message naming the key, e.g. `train.lr`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class BaseParams(Section):
+    seed: int = 42
+    num_threads: int = Field(1, ge=1, description="torch CPU threads; 1 is fastest on 2 cores")
+
+
+class LotusParams(Section):
+    max_relations_per_reference: int = Field(20, ge=1)
+    max_chemical_name_length: int = Field(60, ge=1)
+    unattributed_kingdom: str = "Not attributed (Bacteria and Algae)"
+
+
+class SampleParams(Section):
+    sampler: Literal["gme", "random"] = "gme"
+    n_per_kingdom: int = Field(18, ge=1)
+    item_column: str = "reference_wikidata"
+    on_columns: list[str] = ["structure_wikidata", "organism_wikidata"]
+    binarised: bool = False
+    selector: Literal["dutopia", "sum"] = "dutopia"
+
+
+class AbstractsParams(Section):
+    source: Literal["cache"] = "cache"
+
+
+class SeedsParams(Section):
+    valid_fraction: float = Field(0.15, gt=0, lt=1)
+
+
+class InstructionsParams(Section):
+    prompts_per_seed: int = Field(3, ge=1)
+    n_keywords: int = Field(5, ge=0)
+
+
+class SynthesizeParams(Section):
+    backend: Literal["template"] = "template"
+    views_per_prompt: int = Field(2, ge=1)
+
+
+class ValidateParams(Section):
+    min_pass_rate: float = Field(0.8, ge=0, le=1)
+    min_alignment: float = Field(1.0, ge=0, le=1)
+    min_chars: int = Field(200, ge=0)
+    max_chars: int = Field(4000, ge=1)
+    max_relations: int = Field(20, ge=1)
+
+
+class ModelTrainingParams(Section):
+    """Shared by the extractor (`train`) and the teacher (`select.teacher`)."""
+
+    epochs: int = Field(3, ge=1)
+    max_steps: int = Field(-1, description="stop after this many optimiser steps; -1 = no cap")
+    batch_size: int = Field(8, ge=1)
+    grad_accumulation: int = Field(1, ge=1)
+    lr: float = Field(2e-3, gt=0)
+    warmup_ratio: float = Field(0.06, ge=0, lt=1)
+    max_grad_norm: float = Field(1.0, gt=0)
+    max_input_chars: int = Field(1500, ge=1)
+    max_length: int = Field(384, ge=16)
+    lora_r: int = Field(8, ge=1)
+    lora_alpha: int = Field(16, ge=1)
+    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: list[str] = ["c_attn", "c_proj", "c_fc"]
+    quantization: Literal["none", "4bit"] = "none"
+
+
+class SelectParams(Section):
+    keep_fraction: float = Field(0.8, gt=0, le=1)
+    teacher: ModelTrainingParams = ModelTrainingParams(epochs=2)
+
+
+class BaseModelParams(Section):
+    vocab_size: int = Field(4000, ge=300)
+    n_positions: int = Field(512, ge=32)
+    n_embd: int = Field(128, ge=8)
+    n_layer: int = Field(4, ge=1)
+    n_head: int = Field(4, ge=1)
+    pretrain_epochs: int = Field(3, ge=0, description="causal-LM epochs over the corpus")
+    pretrain_lr: float = Field(3e-3, gt=0)
+    batch_size: int = Field(16, ge=1)
+
+
+class TrainParams(ModelTrainingParams):
+    eval_from_epoch: int = Field(1, ge=1, description="validate (F1 by generation) from this epoch")
+
+
+class DecodingParams(Section):
+    max_new_tokens: int = Field(96, ge=1)
+    num_beams: int = Field(1, ge=1)
+    length_penalty: float = 1.0
+    no_repeat_ngram_size: int = Field(0, ge=0)
+    copy_constrained: bool = Field(True, description="names must be spans of the input text")
+
+
+class EvaluateParams(Section):
+    decoding: DecodingParams = DecodingParams()
+
+
+class RegisterParams(Section):
+    model_name: str = "npre-extractor"
+    alias: str = "champion"
+    experiment: str = "npre"
+
+
+SECTIONS: dict[str, type[Section]] = {
+    "base": BaseParams,
+    "lotus": LotusParams,
+    "sample": SampleParams,
+    "abstracts": AbstractsParams,
+    "seeds": SeedsParams,
+    "instructions": InstructionsParams,
+    "synthesize": SynthesizeParams,
+    "validate": ValidateParams,
+    "select": SelectParams,
+    "base_model": BaseModelParams,
+    "train": TrainParams,
+    "evaluate": EvaluateParams,
+    "register": RegisterParams,
+}
+
+S = TypeVar("S", bound=Section)
+
+
+class ParamsError(ValueError):
+    """A `params.yaml` section is missing, has an unknown key or a wrong value."""
+
+
+def load_section(name: str, path: Path = Path("params.yaml")) -> Section:
+    """Read and validate one section of a params file; errors name `section.key`."""
+    model = SECTIONS[name]
+    try:
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+    except FileNotFoundError as exc:
+        raise ParamsError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from exc
+    section = raw.get(name, {})
+    if not isinstance(section, dict):
+        raise ParamsError(f"{path}: section '{name}' must be a mapping, got {section!r}")
+    try:
+        return model.model_validate(section)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(part) for part in (name, *err["loc"]))
+            value = err.get("input")
+            problems.append(f"{key}: {err['msg']} (got {value!r})")
+        raise ParamsError(f"{path}: invalid params\n  " + "\n  ".join(problems)) from None

@@ -1,0 +1,56 @@
+"""The `register` stage: log the extractor as an MLflow model and update the champion."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+from npre.params import RegisterParams
+
+INPUT_EXAMPLE = pd.DataFrame(
+    {
+        "title": ["Sesquiterpene lactones from the aerial parts of Artemisia annua"],
+        "abstract": [
+            "Chemical investigation of the aerial parts of Artemisia annua led to the isolation "
+            "of artemisinin and arteannuin B. Their structures were elucidated by NMR."
+        ],
+    }
+)
+
+
+def register_extractor(
+    adapter_dir: Path, base_dir: Path, evaluation_path: Path, params: RegisterParams
+) -> dict:
+    import mlflow
+    from mlflow import MlflowClient
+
+    from npre.pyfunc_model import ExtractorPythonModel, log_extractor
+    from npre.registry import register_and_promote
+    from npre.tracking import setup
+    from npre.training_stage import read_run_id
+
+    evaluation = json.loads(Path(evaluation_path).read_text())
+    f1 = float(evaluation["f1"])
+    run_id = read_run_id(adapter_dir)
+    setup(params.experiment)
+    example_model = ExtractorPythonModel()
+
+    class _Context:  # the artifacts as they will be packed, to compute an output example
+        artifacts = {"base_model": str(base_dir), "adapter": str(adapter_dir)}
+
+    example_model.load_context(_Context())
+    output_example = example_model.predict(None, INPUT_EXAMPLE)
+    with mlflow.start_run(run_id=run_id):
+        info = log_extractor(base_dir, adapter_dir, INPUT_EXAMPLE, output_example)
+    decision = register_and_promote(
+        MlflowClient(), params.model_name, params.alias, info.model_uri, run_id, f1
+    )
+    return {
+        **asdict(decision),
+        "model_name": params.model_name,
+        "alias": params.alias,
+        "run_id": run_id,
+    }

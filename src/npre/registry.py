@@ -1,0 +1,70 @@
+"""The registered model `npre-extractor` and its `champion` alias.
+
+The champion only ever moves to a strictly better evaluation F1; every version records
+its F1 as a tag, and the version that becomes champion records why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+F1_TAG = "eval_f1"
+
+
+@dataclass
+class RegistryDecision:
+    version: str
+    f1: float
+    champion_version: str
+    previous_champion: str | None
+    previous_f1: float | None
+    moved: bool
+    reason: str
+
+
+def register_and_promote(
+    client, model_name: str, alias: str, model_uri: str, run_id: str, f1: float
+) -> RegistryDecision:
+    """Register `model_uri` as a new version; move `alias` to the best version by F1."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    version = mlflow.register_model(model_uri, model_name).version
+    client.set_model_version_tag(model_name, version, F1_TAG, f"{f1:.6f}")
+    try:
+        current = client.get_model_version_by_alias(model_name, alias)
+        current_version = current.version
+        current_f1 = float(current.tags.get(F1_TAG, "-inf"))
+    except MlflowException:
+        current_version, current_f1 = None, None
+    best_version, best_f1 = version, f1
+    for candidate in client.search_model_versions(f"name='{model_name}'"):
+        candidate_f1 = float(candidate.tags.get(F1_TAG, "-inf"))
+        if candidate_f1 > best_f1 or (
+            candidate_f1 == best_f1 and int(candidate.version) < int(best_version)
+        ):
+            best_version, best_f1 = candidate.version, candidate_f1
+    moved = current_version is None or (best_f1 > current_f1 and best_version != current_version)
+    if moved:
+        if current_version is None:
+            reason = f"first champion: F1 {best_f1:.4f}"
+        else:
+            reason = f"F1 {best_f1:.4f} > champion v{current_version} F1 {current_f1:.4f}"
+        client.set_registered_model_alias(model_name, alias, best_version)
+        client.set_model_version_tag(model_name, best_version, "champion_reason", reason)
+        champion = best_version
+    else:
+        reason = (
+            f"kept champion v{current_version} (F1 {current_f1:.4f}); v{version} has F1 {f1:.4f}"
+        )
+        champion = current_version
+    client.set_model_version_tag(model_name, version, "registry_decision", reason)
+    return RegistryDecision(
+        version=str(version),
+        f1=f1,
+        champion_version=str(champion),
+        previous_champion=current_version,
+        previous_f1=current_f1,
+        moved=moved,
+        reason=reason,
+    )

@@ -1,0 +1,1 @@
+"""Reference samplers (GME, random) and the diversity measures that compare them."""

@@ -1,0 +1,1 @@
+"""Synthetic abstracts from prompts: generation backends behind one interface."""

@@ -1,0 +1,157 @@
+"""Runs the synthetic-documents checkpoint and splits documents into passed and quarantined.
+
+The GX project lives in `expectations/gx` (a file data context): the suite, validation
+definition and checkpoint are committed JSON; thresholds are suite parameters filled from
+`params.yaml` at run time. `ensure_project` writes any piece that is missing, so a fresh
+context and the committed one are the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from npre.params import ValidateParams
+from npre.records import Document
+from npre.validation.features import document_frame
+
+SUITE = "synthetic_docs"
+DATASOURCE = "npre_frames"
+ASSET = "synthetic_docs"
+PROMPT_ECHO = r"(?m)^\s*(?:Instructions|Title|Keywords|Main findings|Abstract):"
+
+
+def _suite_expectations(gx) -> list:
+    e = gx.expectations
+    return [
+        e.ExpectColumnValuesToBeBetween(
+            column="alignment_score", min_value={"$PARAMETER": "min_alignment"}, max_value=1.0
+        ),
+        e.ExpectColumnValueLengthsToBeBetween(
+            column="abstract",
+            min_value={"$PARAMETER": "min_chars"},
+            max_value={"$PARAMETER": "max_chars"},
+        ),
+        e.ExpectColumnValuesToNotMatchRegex(column="abstract", regex=PROMPT_ECHO),
+        e.ExpectColumnValuesToBeBetween(
+            column="n_relations", min_value=1, max_value={"$PARAMETER": "max_relations"}
+        ),
+        e.ExpectColumnValuesToBeInSet(column="empty_labels", value_set=[0]),
+        e.ExpectColumnValuesToBeInSet(column="is_duplicate", value_set=[False]),
+    ]
+
+
+def get_context(project_root: Path):
+    import great_expectations as gx
+
+    return gx.get_context(mode="file", project_root_dir=str(project_root))
+
+
+def ensure_project(context) -> None:
+    """Create the data source, asset, suite, validation definition and checkpoint if absent."""
+    import great_expectations as gx
+
+    try:
+        datasource = context.data_sources.get(DATASOURCE)
+    except (KeyError, ValueError):
+        datasource = context.data_sources.add_pandas(DATASOURCE)
+    try:
+        asset = datasource.get_asset(ASSET)
+    except LookupError:
+        asset = datasource.add_dataframe_asset(ASSET)
+    try:
+        batch = asset.get_batch_definition("whole_frame")
+    except KeyError:
+        batch = asset.add_batch_definition_whole_dataframe("whole_frame")
+    try:
+        suite = context.suites.get(SUITE)
+    except gx.exceptions.DataContextError:
+        suite = gx.ExpectationSuite(name=SUITE, expectations=_suite_expectations(gx))
+        suite = context.suites.add(suite)
+    try:
+        definition = context.validation_definitions.get(SUITE)
+    except gx.exceptions.DataContextError:
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=SUITE, data=batch, suite=suite)
+        )
+    try:
+        context.checkpoints.get(SUITE)
+    except gx.exceptions.DataContextError:
+        context.checkpoints.add(
+            gx.Checkpoint(
+                name=SUITE,
+                validation_definitions=[definition],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": ["doc_id"],
+                },
+            )
+        )
+
+
+@dataclass
+class GateResult:
+    passed: list[Document]
+    quarantined: list[Document]
+    failures_by_expectation: dict[str, int]
+
+    @property
+    def pass_rate(self) -> float:
+        total = len(self.passed) + len(self.quarantined)
+        return len(self.passed) / total if total else 0.0
+
+
+def _expectation_name(config) -> str:
+    column = config.kwargs.get("column")
+    return f"{config.type}({column})" if column else config.type
+
+
+def run_gate(docs: list[Document], params: ValidateParams, project_root: Path) -> GateResult:
+    """Validate `docs` with the checkpoint; every document ends in exactly one output."""
+    context = get_context(project_root)
+    ensure_project(context)
+    frame = document_frame(docs)
+    result = context.checkpoints.get(SUITE).run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters={
+            "min_alignment": params.min_alignment,
+            "min_chars": params.min_chars,
+            "max_chars": params.max_chars,
+            "max_relations": params.max_relations,
+        },
+    )
+    failed: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    for validation in result.run_results.values():
+        for outcome in validation.results:
+            name = _expectation_name(outcome.expectation_config)
+            unexpected = outcome.result.get("unexpected_index_list") or []
+            if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+                raise RuntimeError(f"expectation {name} raised: {outcome.exception_info}")
+            ids = [row["doc_id"] for row in unexpected]
+            counts[name] = len(ids)
+            for doc_id in ids:
+                failed.setdefault(doc_id, []).append(name)
+    passed, quarantined = [], []
+    for doc in docs:
+        reasons = failed.get(doc.PMID)
+        if reasons:
+            quarantined.append(doc.model_copy(update={"failed_expectations": reasons}))
+        else:
+            passed.append(doc)
+    return GateResult(passed, quarantined, counts)
+
+
+def data_docs_dir(project_root: Path) -> Path:
+    return Path(project_root) / "gx" / "uncommitted" / "data_docs" / "local_site"
+
+
+def summary(result: GateResult) -> dict:
+    return {
+        "documents": len(result.passed) + len(result.quarantined),
+        "passed": len(result.passed),
+        "quarantined": len(result.quarantined),
+        "pass_rate": round(result.pass_rate, 4),
+        "failures_by_expectation": result.failures_by_expectation,
+    }

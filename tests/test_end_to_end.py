@@ -1,0 +1,204 @@
+"""The real pipeline on the demo data (training cut to a few steps), then the service over HTTP.
+
+One temporary copy of the project runs `dvc repro` once for the whole module; the tests
+read what it produced: metrics, the MLflow runs and registry, Data Docs, plots, and a
+second `dvc repro` that must do nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from conftest import ROOT
+
+BIN = str(Path(sys.executable).parent)
+COPIED = [
+    "dvc.yaml",
+    "params.yaml",
+    ".dvcignore",
+    ".dvc/config",
+    "data/demo",
+    "expectations",
+    "src",
+    "serving",
+]
+FAST = {
+    "base_model": {
+        "vocab_size": 1200,
+        "n_embd": 48,
+        "n_layer": 2,
+        "n_head": 2,
+        "pretrain_epochs": 1,
+    },
+    "select": {"teacher": {"epochs": 1, "max_steps": 3}},
+    "train": {"epochs": 2, "max_steps": 6},
+    "evaluate": {"decoding": {"max_new_tokens": 24}},
+}
+
+
+def _merge(base: dict, override: dict) -> dict:
+    for key, value in override.items():
+        base[key] = _merge(base.get(key, {}), value) if isinstance(value, dict) else value
+    return base
+
+
+def project_env(project: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING")}
+    env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
+    env["BENTOML_HOME"] = str(project / ".bentoml")
+    return env
+
+
+def run(cmd: list[str], project: Path, timeout: int = 900) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        cmd, cwd=project, env=project_env(project), capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, (
+        f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    )
+    return result
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("npre") / "project"
+    ignore = shutil.ignore_patterns("__pycache__", "uncommitted", "*.egg-info")
+    for name in COPIED:
+        source = ROOT / name
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=ignore)
+        else:
+            shutil.copy2(source, target)
+    params = _merge(yaml.safe_load((dest / "params.yaml").read_text()), FAST)
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "init", "-q"], dest)
+    run(["dvc", "repro"], dest)
+    return dest
+
+
+def test_pipeline_produces_metrics_and_a_champion(project):
+    metrics = json.loads((project / "reports/evaluate/metrics.json").read_text())
+    for key in ("precision", "recall", "f1"):
+        assert 0.0 <= metrics[key] <= 1.0
+    assert metrics["documents"] >= 40
+    assert "f1" in metrics["untrained"]
+    shown = json.loads(run(["dvc", "metrics", "show", "--json"], project).stdout)
+    assert "reports/evaluate/metrics.json" in json.dumps(shown)
+
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    client = MlflowClient()
+    champion = client.get_model_version_by_alias("npre-extractor", "champion")
+    assert float(champion.tags["eval_f1"]) == pytest.approx(metrics["f1"], abs=1e-6)
+    runs = mlflow.search_runs(
+        experiment_names=["npre"], filter_string="tags.`npre.stage` = 'train'", output_format="list"
+    )
+    assert len(runs) == 1
+    assert champion.run_id == runs[0].info.run_id
+    assert len(runs[0].inputs.dataset_inputs) == 2
+    assert any(tag.startswith("dvc.md5.") for tag in runs[0].data.tags)
+    assert "eval_f1" in runs[0].data.metrics
+
+
+def test_data_docs_and_entropy_plots(project):
+    assert (project / "reports/data_docs/index.html").exists()
+    plots = json.loads(run(["dvc", "plots", "show", "--json"], project).stdout)
+    assert any("entropy_gme.csv" in json.dumps(v) for v in plots.values())
+
+
+def test_second_repro_is_a_no_op(project):
+    out = run(["dvc", "repro"], project).stdout
+    assert "Running stage" not in out
+    assert "up to date" in run(["dvc", "status"], project).stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def service(project):
+    port = _free_port()
+    log = (project / "serve.log").open("w")
+    process = subprocess.Popen(
+        [
+            "bentoml",
+            "serve",
+            "serving.service:Extractor",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=project,
+        env=project_env(project),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail("bentoml serve exited:\n" + (project / "serve.log").read_text()[-4000:])
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        else:
+            pytest.fail(
+                "service not ready in 180 s:\n" + (project / "serve.log").read_text()[-4000:]
+            )
+        yield url
+    finally:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=30)
+        log.close()
+
+
+def test_service_answers_like_the_extractor(project, service):
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    gold = json.loads((project / "data/demo/eval_set.json").read_text())
+    extractor = (
+        mlflow.pyfunc.load_model("models:/npre-extractor@champion").unwrap_python_model().extractor
+    )
+    version = str(MlflowClient().get_model_version_by_alias("npre-extractor", "champion").version)
+    for doc in list(gold.values())[:3]:
+        response = httpx.post(
+            f"{service}/extract",
+            json={"title": doc["ArticleTitle"], "abstract": doc["AbstractText"]},
+            timeout=60,
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        expected = extractor.extract(doc["ArticleTitle"], doc["AbstractText"]).relations
+        assert [(r["organism"], r["chemical"]) for r in body["relations"]] == expected
+        assert body["model_version"] == version
+
+
+def test_service_rejects_a_request_without_abstract(service):
+    response = httpx.post(f"{service}/extract", json={"title": "only a title"}, timeout=30)
+    assert 400 <= response.status_code < 500
+    assert "abstract" in response.text

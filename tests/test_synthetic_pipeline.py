@@ -1,0 +1,84 @@
+"""instructions -> template synthesis -> the GX gate, on small hand-made documents."""
+
+import json
+
+import pytest
+
+from npre.instructions import build_prompts, keyword_candidates
+from npre.params import ValidateParams
+from npre.records import Chemical, Document, Entity
+from npre.synthesis.template import synthesize
+from npre.validation.gate import run_gate
+
+SEED = Document(
+    PMID="1",
+    ArticleTitle="Sesquiterpene lactones with antimalarial activity",
+    AbstractText=(
+        "Chemical investigation of the aerial parts of Artemisia annua yielded artemisinin and "
+        "arteannuin B. Antimalarial assays against Plasmodium strains and cytotoxicity assays "
+        "were performed; the lactones showed strong antimalarial activity in vitro."
+    ),
+    organisms=[Entity(id="o1", label="Artemisia annua")],
+    chemicals=[Chemical(id="c1", label="artemisinin"), Chemical(id="c2", label="arteannuin B")],
+    relations=[("o1", "c1"), ("o1", "c2")],
+)
+
+
+def test_keywords_never_leak_entity_names():
+    words = keyword_candidates(SEED)
+    assert "antimalarial" in words
+    assert not {w for w in words if "artemisi" in w or "arteannuin" in w or "annua" in w}
+
+
+def test_prompts_are_reproducible_and_state_the_labels():
+    first = build_prompts(SEED, 3, 3, seed=7)
+    assert [p.prompt for p in first] == [p.prompt for p in build_prompts(SEED, 3, 3, seed=7)]
+    for prompt in first:
+        assert prompt.prompt.startswith("Instructions:") and prompt.prompt.endswith("Abstract:")
+        findings = prompt.extra["findings"].lower()  # the paper's matching is case-insensitive
+        assert (
+            "artemisia annua" in findings
+            and "artemisinin" in findings
+            and "arteannuin b" in findings
+        )
+
+
+def test_template_views_differ_and_carry_labels():
+    docs = synthesize(build_prompts(SEED, 1, 3, seed=7), views=3, seed=7)
+    assert len({d.AbstractText for d in docs}) == 3
+    assert docs == synthesize(build_prompts(SEED, 1, 3, seed=7), views=3, seed=7)
+    for doc in docs:
+        assert doc.label_pairs() == SEED.label_pairs()
+        text = doc.AbstractText.lower()
+        assert "artemisinin" in text and "arteannuin b" in text
+
+
+@pytest.fixture
+def gx_root(tmp_path):
+    return tmp_path / "expectations"
+
+
+def test_gate_quarantines_planted_failures_and_loses_nothing(gx_root):
+    good = synthesize(build_prompts(SEED, 2, 3, seed=1), views=2, seed=1)
+    misaligned = good[0].model_copy(
+        update={
+            "PMID": "bad-align",
+            "AbstractText": good[0].AbstractText.replace("arteannuin B", "a lactone"),
+        }
+    )
+    echo = good[1].model_copy(
+        update={"PMID": "bad-echo", "AbstractText": good[1].AbstractText + "\nMain findings: none"}
+    )
+    duplicate = good[2].model_copy(update={"PMID": "dup"})
+    no_labels = good[3].model_copy(update={"PMID": "no-labels", "relations": []})
+    docs = [*good, misaligned, echo, duplicate, no_labels]
+    result = run_gate(docs, ValidateParams(), gx_root)
+    assert len(result.passed) + len(result.quarantined) == len(docs)
+    assert {d.PMID for d in result.passed} == {d.PMID for d in good}
+    reasons = {d.PMID: d.failed_expectations for d in result.quarantined}
+    assert reasons["bad-align"] == ["expect_column_values_to_be_between(alignment_score)"]
+    assert reasons["bad-echo"] == ["expect_column_values_to_not_match_regex(abstract)"]
+    assert reasons["dup"] == ["expect_column_values_to_be_in_set(is_duplicate)"]
+    assert "expect_column_values_to_be_between(n_relations)" in reasons["no-labels"]
+    assert (gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
+    json.dumps([d.model_dump() for d in result.quarantined])  # quarantine is serialisable
