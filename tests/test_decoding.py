@@ -43,3 +43,42 @@ def test_grammar_with_multi_token_delimiters():
     assert g.allowed([5]) == {6, 100}
     assert g.allowed([5, 100]) == {102}  # "100" alone is no span: the delimiter must finish
     assert g.allowed([5, 100, 102]) == {5, 6, 7}
+
+
+def test_spans_are_word_aligned_with_a_real_tokenizer():
+    from npre.modeling.base_model import train_tokenizer
+    from npre.modeling.constraints import grammar_for
+
+    tokenizer = train_tokenizer(["Artemisinin was isolated from Artemisia annua."] * 20, 300)
+    source = tokenizer.encode("Novel xylomycins from Artemisia annua", add_special_tokens=False)
+    pieces = tokenizer.convert_ids_to_tokens(source)
+    g = grammar_for(tokenizer, source)
+    inner = [i for i, p in enumerate(pieces) if i > 0 and not p.startswith("Ġ")]
+    assert inner, pieces  # the unseen word is split into sub-words
+    assert all(not g.starts[i] for i in inner)  # no span starts inside a word
+    assert g.allowed([]) == {
+        t for t, p in zip(source, pieces, strict=True) if p.startswith("Ġ")
+    } | {source[0], g.eos}
+    organism = tokenizer.encode(" Artemisia", add_special_tokens=False)
+    assert g.allowed(organism) == {
+        tokenizer.encode(" annua", add_special_tokens=False)[0],
+        g.produces[0],
+    }
+    # a span cannot stop inside a word: after the first piece of "xylomycins", only its next piece
+    first = source[inner[0] - 1 : inner[0]]
+    assert g.allowed(first) == {source[inner[0]]}
+
+
+def test_names_end_before_punctuation_and_never_start_with_it():
+    from npre.modeling.base_model import train_tokenizer
+    from npre.modeling.constraints import grammar_for
+
+    text = "Berberine, palmatine and (+)-catechin were found."
+    tokenizer = train_tokenizer([text] * 20, 300)
+    source = tokenizer.encode(text, add_special_tokens=False)
+    g = grammar_for(tokenizer, source)
+    comma = tokenizer.encode(",", add_special_tokens=False)[0]
+    assert comma not in g.allowed([])  # no name starts with a comma
+    assert tokenizer.encode(" (+)-catechin", add_special_tokens=False)[0] in g.allowed([])
+    berberine = source[: source.index(comma)]
+    assert g.produces[0] in g.allowed(berberine)  # "Berberine" ends before its comma

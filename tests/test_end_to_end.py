@@ -109,9 +109,29 @@ def test_pipeline_produces_metrics_and_a_champion(project):
     )
     assert len(runs) == 1
     assert champion.run_id == runs[0].info.run_id
-    assert len(runs[0].inputs.dataset_inputs) == 2
+    assert len(runs[0].inputs.dataset_inputs) == 3  # two training sets, one validation set
     assert any(tag.startswith("dvc.md5.") for tag in runs[0].data.tags)
     assert "eval_f1" in runs[0].data.metrics
+
+
+def test_registered_model_predicts_what_evaluate_predicted(project):
+    import mlflow
+    import pandas as pd
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model("models:/npre-extractor@champion")
+    gold = json.loads((project / "data/demo/eval_set.json").read_text())
+    rows = [json.loads(line) for line in (project / "reports/evaluate/predictions.jsonl").open()][
+        :5
+    ]
+    frame = pd.DataFrame(
+        {
+            "title": [gold[r["PMID"]]["ArticleTitle"] for r in rows],
+            "abstract": [gold[r["PMID"]]["AbstractText"] for r in rows],
+        }
+    )
+    predicted = model.predict(frame)
+    assert predicted["relations"].tolist() == [r["relations"] for r in rows]
 
 
 def test_data_docs_and_entropy_plots(project):

@@ -138,6 +138,51 @@ def sample(
 
 
 @app.command()
+def gme(
+    table: Path = typer.Argument(..., help="any table: TSV, CSV (.gz) or Parquet; read as strings"),
+    item_column: str = typer.Option(..., help="column naming the item (document) of each row"),
+    on: str = typer.Option(
+        ..., help="entity columns, comma-separated (e.g. structure_wikidata,organism_wikidata)"
+    ),
+    n: str = typer.Option("all", help="items to select (per group), or 'all' for the full ranking"),
+    binarised: bool = typer.Option(False, help="count each entity once per item"),
+    selector: str = typer.Option("dutopia", help="dutopia (distance to the utopia point) or sum"),
+    group_by: str | None = typer.Option(None, help="sample each group (e.g. kingdom) on its own"),
+    out: Path = typer.Option(..., help="selected items in order, with entropies after each (TSV)"),
+) -> None:
+    """Greedy Maximum Entropy sampling: items that maximise the entities' Shannon entropy."""
+    import pandas as pd
+
+    from npre.sampling.gme import gme_sample
+    from npre.tables import TableError, read_table
+
+    on_columns = [c.strip() for c in on.split(",") if c.strip()]
+    if n != "all" and not n.isdigit():
+        _fail(f"--n must be a number or 'all', got {n!r}")
+    count = None if n == "all" else int(n)
+    if selector not in ("dutopia", "sum"):
+        _fail(f"--selector must be 'dutopia' or 'sum', got {selector!r}")
+    with _Timer("gme"):
+        try:
+            frame = read_table(table, [item_column, *on_columns, *([group_by] if group_by else [])])
+        except TableError as exc:
+            _fail(str(exc))
+        groups = (
+            sorted(frame.groupby(group_by), key=lambda kv: kv[0]) if group_by else [(None, frame)]
+        )
+        results = []
+        for name, sub in groups:
+            picked = gme_sample(sub, item_column, on_columns, count, selector, binarised)
+            if group_by:
+                picked.insert(0, group_by, name)
+            results.append(picked)
+        result = pd.concat(results, ignore_index=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result.to_csv(out, sep="\t", index=False)
+        typer.echo(f"{len(result)} items selected")
+
+
+@app.command()
 def abstracts(
     references: Path = typer.Argument(..., help="sampled references from `npre sample`"),
     cache: Path = typer.Option(
@@ -332,10 +377,10 @@ def select(
 
 @app.command()
 def train(
-    train_docs: Path = typer.Argument(..., metavar="TRAIN", help="training documents"),
-    valid_docs: Path = typer.Argument(
-        ..., metavar="VALID", help="validation documents (F1 by generation)"
+    train_files: list[Path] = typer.Argument(
+        ..., metavar="TRAIN...", help="training documents (one or more files)"
     ),
+    valid: Path = typer.Option(..., help="validation documents (F1 by generation each epoch)"),
     base: Path = typer.Option(..., help="base model folder or hub id"),
     out: Path = typer.Option(..., help="folder for the best adapter and the run record"),
     metrics: Path = typer.Option(..., help="JSON: training summary"),
@@ -352,8 +397,8 @@ def train(
     threads = _threads(params)
     with _Timer("train"):
         summary = run_training(
-            read_documents(train_docs),
-            read_documents(valid_docs),
+            {str(path): read_documents(path) for path in train_files},
+            (str(valid), read_documents(valid)),
             base,
             out,
             settings,
@@ -361,7 +406,6 @@ def train(
             experiment,
             seed,
             threads,
-            input_paths=[str(train_docs), str(valid_docs), str(base)],
         )
         _write_json(metrics, summary)
         typer.echo(f"best epoch {summary['best_epoch']}, valid F1 {summary['best_valid_f1']}")

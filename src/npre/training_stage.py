@@ -13,12 +13,17 @@ from npre.records import Document
 RUN_FILE = "mlflow_run.json"
 
 
-def validation_f1(extractor: RelationExtractor, docs: list[Document]) -> float:
+def validation_scores(
+    extractor: RelationExtractor, docs: list[Document], params: TrainParams
+) -> dict:
+    """F1 by generation and the mean label loss on the validation documents."""
     from npre.metric import score
+    from npre.modeling.training import document_losses
 
     gold = {d.PMID: d.label_pairs() for d in docs}
     predicted = {d.PMID: extractor.extract(d.ArticleTitle, d.AbstractText).relations for d in docs}
-    return score(gold, predicted)["f1"]
+    losses = document_losses(extractor.model, extractor.tokenizer, docs, params)
+    return {"valid_f1": score(gold, predicted)["f1"], "valid_loss": sum(losses) / len(losses)}
 
 
 def _documents_frame(docs: list[Document]):
@@ -35,8 +40,8 @@ def _documents_frame(docs: list[Document]):
 
 
 def run_training(
-    train_docs: list[Document],
-    valid_docs: list[Document],
+    train_sets: dict[str, list[Document]],
+    valid_set: tuple[str, list[Document]],
     base_dir: Path,
     out_dir: Path,
     params: TrainParams,
@@ -44,13 +49,15 @@ def run_training(
     experiment: str,
     seed: int,
     threads: int,
-    input_paths: list[str],
 ) -> dict:
+    """Train on the union of `train_sets` (file -> documents); one MLflow run records it."""
     import mlflow
 
     from npre.modeling.loading import load_base_model, load_tokenizer
     from npre.tracking import run_tags, setup
 
+    train_docs = [doc for docs in train_sets.values() for doc in docs]
+    valid_path, valid_docs = valid_set
     tokenizer = load_tokenizer(base_dir)
     model = prepare_peft_model(load_base_model(base_dir, params.quantization), params)
     config = ExtractorConfig(params.max_input_chars, params.max_length, decoding.model_dump())
@@ -62,7 +69,9 @@ def run_training(
 
     setup(experiment)
     with mlflow.start_run(run_name=f"train-{params.quantization}") as run:
-        mlflow.set_tags({**run_tags(input_paths), "npre.stage": "train"})
+        mlflow.set_tags(
+            {**run_tags([*train_sets, valid_path, str(base_dir)]), "npre.stage": "train"}
+        )
         mlflow.log_params(
             {
                 **params.model_dump(),
@@ -70,18 +79,17 @@ def run_training(
                 "seed": seed,
                 "decoding": json.dumps(decoding.model_dump()),
                 "base_model": str(base_dir),
+                "train_files": json.dumps(list(train_sets)),
             }
         )
+        for path, docs in train_sets.items():
+            dataset = mlflow.data.from_pandas(
+                _documents_frame(docs), source=path, name=Path(path).stem
+            )
+            mlflow.log_input(dataset, context="training")
+        valid_frame = _documents_frame(valid_docs)
         mlflow.log_input(
-            mlflow.data.from_pandas(
-                _documents_frame(train_docs), source=input_paths[0], name="train"
-            ),
-            context="training",
-        )
-        mlflow.log_input(
-            mlflow.data.from_pandas(
-                _documents_frame(valid_docs), source=input_paths[1], name="valid"
-            ),
+            mlflow.data.from_pandas(valid_frame, source=valid_path, name=Path(valid_path).stem),
             context="validation",
         )
         result = train_lora(
@@ -90,7 +98,9 @@ def run_training(
             train_docs,
             params,
             seed,
-            evaluate=(lambda epoch: validation_f1(extractor, valid_docs)) if valid_docs else None,
+            evaluate=(lambda epoch: validation_scores(extractor, valid_docs, params))
+            if valid_docs
+            else None,
             save_best=save_best,
             eval_from_epoch=params.eval_from_epoch,
             on_epoch=lambda record: mlflow.log_metrics(
@@ -109,9 +119,8 @@ def run_training(
         mlflow.log_metrics(
             {"best_epoch": result.best_epoch, "tokens_per_second": result.tokens_per_second}
         )
-        (out_dir / RUN_FILE).write_text(
-            json.dumps({"run_id": run.info.run_id, "experiment_id": run.info.experiment_id}) + "\n"
-        )
+        record = {"run_id": run.info.run_id, "experiment_id": run.info.experiment_id}
+        (out_dir / RUN_FILE).write_text(json.dumps(record) + "\n")
     return summary
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from tqdm import tqdm
 
 from npre.params import BaseModelParams
-from npre.stopwords import STOPWORDS
 
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>"]
 
@@ -58,7 +57,8 @@ def build_model(tokenizer, params: BaseModelParams):
         embd_pdrop=0.0,
         attn_pdrop=0.0,
     )
-    return GPT2LMHeadModel(config)
+    model = GPT2LMHeadModel(config)
+    return model
 
 
 def span_recall_example(
@@ -74,11 +74,7 @@ def span_recall_example(
     words = visible.split()
     if len(words) < 4:
         return [*source, tokenizer.eos_token_id]
-    # spans start at content words, as entity names do
-    content = [i for i, w in enumerate(words[:-1]) if w.lower().strip(".,;:()") not in STOPWORDS]
-    if not content:
-        return [*source, tokenizer.eos_token_id]
-    starts = sorted(rng.sample(content, min(len(content), rng.randint(2, 6))))
+    starts = sorted(rng.sample(range(len(words) - 1), min(len(words) - 1, rng.randint(2, 6))))
     spans = [" ".join(words[s : s + rng.randint(1, 3)]).strip(".,;:()") for s in starts]
     target = tokenizer.encode(" " + "; ".join(s for s in spans if s), add_special_tokens=False)
     return [

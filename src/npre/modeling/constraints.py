@@ -20,15 +20,15 @@ class SpanGrammar:
         produces: list[int],
         separator: list[int],
         eos: int,
-        word_starts: list[bool] | None = None,
+        boundaries: tuple[list[bool], list[bool]] | None = None,
     ):
         self.source = source
         self.produces = produces
         self.separator = separator
         self.eos = eos
-        # spans start at a word start and end before one (or before punctuation / the end)
-        self.starts = word_starts or [True] * len(source)
-        self.ends = [i + 1 == len(source) or self.starts[i + 1] for i in range(len(source))]
+        # spans start at a word start and end at a word end (default: anywhere)
+        everywhere = [True] * len(source)
+        self.starts, self.ends = boundaries or (everywhere, everywhere)
         self.positions: dict[int, list[int]] = defaultdict(list)
         for index, token in enumerate(source):
             if self.starts[index]:
@@ -97,16 +97,27 @@ class CopyConstraintProcessor:
         return scores + mask
 
 
+OPENING = "([{+-"
+
+
+def _is_closing(text: str) -> bool:
+    """Punctuation that never begins a name: commas, periods, closing brackets..."""
+    text = text.strip()
+    return _is_punctuation(text) and text[0] not in OPENING
+
+
 def _is_punctuation(text: str) -> bool:
     text = text.strip()
     return bool(text) and not any(ch.isalnum() for ch in text)
 
 
-def word_starts(tokenizer, ids: list[int]) -> list[bool] | None:
-    """Which tokens begin a word (after a space or punctuation); None if the scheme is unknown.
+def word_boundaries(tokenizer, ids: list[int]) -> tuple[list[bool], list[bool]] | None:
+    """Which tokens may begin and end a name; None if the tokenizer's scheme is unknown.
 
-    Byte-level BPE (GPT-2) marks a leading space with "Ġ"; BPE with end-of-word markers
-    (BioGPT) ends a word's last piece with "</w>".
+    A name begins at a word start (after a space or punctuation, or at an opening bracket
+    or sign) and ends where the next token begins a word or is punctuation. Byte-level BPE
+    (GPT-2) marks a leading space with "Ġ"; BPE with end-of-word markers (BioGPT) ends a
+    word's last piece with "</w>".
     """
     pieces = tokenizer.convert_ids_to_tokens(ids)
     texts = [tokenizer.convert_tokens_to_string([p]) for p in pieces]
@@ -116,11 +127,16 @@ def word_starts(tokenizer, ids: list[int]) -> list[bool] | None:
         boundary = [False] + [p.endswith("</w>") for p in pieces[:-1]]
     else:
         return None
-    starts = []
+    starts, ends = [], []
     for i, text in enumerate(texts):
         after_punctuation = i > 0 and _is_punctuation(texts[i - 1])
-        starts.append(i == 0 or boundary[i] or after_punctuation or _is_punctuation(text))
-    return starts
+        opening = text.strip()[:1] in OPENING  # "(+)-catechin", "[6]-gingerol"
+        starts.append(
+            (i == 0 or boundary[i] or after_punctuation or opening) and not _is_closing(text)
+        )
+        last = i + 1 == len(texts)
+        ends.append(last or boundary[i + 1] or _is_punctuation(texts[i + 1]))
+    return starts, ends
 
 
 def grammar_for(tokenizer, source_ids: list[int]) -> SpanGrammar:
@@ -129,5 +145,9 @@ def grammar_for(tokenizer, source_ids: list[int]) -> SpanGrammar:
     produces = tokenizer.encode(RELATION_VERB.rstrip(), add_special_tokens=False)
     separator = tokenizer.encode(SEPARATOR.rstrip(), add_special_tokens=False)
     return SpanGrammar(
-        source_ids, produces, separator, tokenizer.eos_token_id, word_starts(tokenizer, source_ids)
+        source_ids,
+        produces,
+        separator,
+        tokenizer.eos_token_id,
+        word_boundaries(tokenizer, source_ids),
     )

@@ -47,9 +47,25 @@ def load_base_model(model_dir: Path, quantization: str = "none"):
         bnb_4bit_use_double_quant=True,
         bnb_4bit_compute_dtype=torch.bfloat16 if cuda else torch.float32,
     )
-    return AutoModelForCausalLM.from_pretrained(
+    model = AutoModelForCausalLM.from_pretrained(
         str(model_dir),
         quantization_config=config,
         dtype=torch.float32,
         device_map={"": 0} if cuda else {"": "cpu"},
     )
+    if not cuda:
+        _keep_trainable_cpu_layout(model)
+    return model
+
+
+def _keep_trainable_cpu_layout(model) -> None:
+    """Stop bitsandbytes repacking 4-bit weights for CPU inference on the first no-grad call.
+
+    The repacked layout is one-way and breaks the next training step, and training
+    alternates with validation by generation.
+    """
+    import bitsandbytes as bnb
+
+    for module in model.modules():
+        if isinstance(module, bnb.nn.Linear4bit):
+            module.support_avx512bf16_for_cpu = False

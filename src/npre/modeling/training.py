@@ -97,15 +97,16 @@ def train_lora(
     train_docs: list[Document],
     params: ModelTrainingParams,
     seed: int,
-    evaluate: Callable[[int], float] | None = None,
+    evaluate: Callable[[int], dict] | None = None,
     save_best: Callable[[], None] | None = None,
     eval_from_epoch: int = 1,
     on_epoch: Callable[[dict], None] | None = None,
 ) -> TrainResult:
     """Train the LoRA weights of `model` (a peft model) in place.
 
-    `evaluate(epoch)` returns a validation F1; when it improves, `save_best()` is called.
-    Without `evaluate`, `save_best()` runs after the last epoch.
+    `evaluate(epoch)` returns `valid_f1` and `valid_loss`; the best epoch has the highest F1,
+    then the lowest loss (F1 on a small validation set ties often), and `save_best()` is
+    called whenever it changes. Without `evaluate`, `save_best()` runs after the last epoch.
     """
     import torch
 
@@ -133,7 +134,7 @@ def train_lora(
         ),
     )
     result = TrainResult()
-    best = -1.0
+    best: tuple[float, float] | None = None
     tokens, started = 0, time.perf_counter()
     bar = tqdm(total=total_steps, desc="train", unit="step")
     for epoch in range(1, params.epochs + 1):
@@ -161,10 +162,11 @@ def train_lora(
         last_epoch = epoch == params.epochs or result.steps >= total_steps
         if evaluate is not None and epoch >= eval_from_epoch:
             model.eval()
-            f1 = evaluate(epoch)
-            record["valid_f1"] = f1
-            if f1 > best:
-                best, result.best_epoch, result.best_valid_f1 = f1, epoch, f1
+            scores = evaluate(epoch)
+            record.update(scores)
+            key = (scores["valid_f1"], -scores["valid_loss"])
+            if best is None or key > best:
+                best, result.best_epoch, result.best_valid_f1 = key, epoch, scores["valid_f1"]
                 if save_best:
                     save_best()
         if last_epoch and result.best_epoch == 0:  # never validated: keep the last epoch

@@ -1,0 +1,75 @@
+"""LoRA and 4-bit QLoRA training of a tiny locally built model, on CPU, and reloading it."""
+
+from pathlib import Path
+
+import pytest
+
+from npre.modeling.base_model import build_base_model
+from npre.modeling.extractor import ExtractorConfig, RelationExtractor
+from npre.modeling.loading import load_base_model, load_tokenizer
+from npre.modeling.training import document_losses, prepare_peft_model, save_adapter, train_lora
+from npre.params import BaseModelParams, DecodingParams, TrainParams
+from npre.records import Chemical, Document, Entity
+
+DOCS = [
+    Document(
+        PMID=str(i),
+        ArticleTitle=f"Metabolites of {org}",
+        AbstractText=f"Chemical study of {org} gave {chem} and other minor constituents.",
+        organisms=[Entity(id="o", label=org)],
+        chemicals=[Chemical(id="c", label=chem)],
+        relations=[("o", "c")],
+    )
+    for i, (org, chem) in enumerate(
+        [
+            ("Artemisia annua", "artemisinin"),
+            ("Taxus brevifolia", "paclitaxel"),
+            ("Coptis chinensis", "berberine"),
+            ("Papaver somniferum", "morphine"),
+        ]
+    )
+]
+
+
+@pytest.fixture(scope="module")
+def base_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("base")
+    params = BaseModelParams(
+        vocab_size=400, n_embd=64, n_layer=2, n_head=2, pretrain_epochs=1, batch_size=2
+    )
+    info = build_base_model([d.text for d in DOCS] * 3, params, out, seed=0)
+    assert info["parameters"] > 0
+    return out
+
+
+@pytest.mark.parametrize("quantization", ["none", "4bit"])
+def test_lora_and_qlora_train_on_cpu_and_reload(base_dir, tmp_path, quantization):
+    import torch
+
+    params = TrainParams(epochs=6, batch_size=2, lr=0.02, quantization=quantization, max_length=64)
+    tokenizer = load_tokenizer(base_dir)
+    model = prepare_peft_model(load_base_model(base_dir, quantization), params)
+    if quantization == "4bit":
+        import bitsandbytes as bnb
+
+        assert any(isinstance(m, bnb.nn.Linear4bit) for m in model.modules())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert 0 < trainable < sum(p.numel() for p in model.parameters())
+    before = sum(document_losses(model, tokenizer, DOCS, params))
+    result = train_lora(
+        model,
+        tokenizer,
+        DOCS,
+        params,
+        seed=0,
+        save_best=lambda: save_adapter(model, tokenizer, tmp_path),
+    )
+    after = sum(document_losses(model, tokenizer, DOCS, params))
+    assert torch.isfinite(torch.tensor(after))
+    assert after < before  # the label loss really went down
+    assert result.best_epoch == 6 and result.steps == 12
+    config = ExtractorConfig(1500, 64, DecodingParams(max_new_tokens=8).model_dump())
+    config.save(tmp_path)
+    extractor = RelationExtractor.load(base_dir, tmp_path, config)
+    found = extractor.extract(DOCS[0].ArticleTitle, DOCS[0].AbstractText)
+    assert found.malformed >= 0 and isinstance(found.relations, list)
