@@ -105,7 +105,10 @@ def pretrain(
     model.train()
     bar = tqdm(total=steps, desc="pretrain", unit="step")
     for _ in range(params.pretrain_epochs):
-        examples = [span_recall_example(tokenizer, text, rng, max_source) for text in corpus]
+        examples = [
+            span_recall_example(tokenizer, text, rng, max_source)[: params.n_positions]
+            for text in corpus
+        ]
         examples.sort(key=len)  # similar lengths together: little padding
         batches = [
             examples[i : i + params.batch_size] for i in range(0, len(examples), params.batch_size)
