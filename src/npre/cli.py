@@ -99,15 +99,13 @@ def lotus(
 def sample(
     relations: Path = typer.Argument(..., help="relations table from `npre lotus`"),
     out: Path = typer.Option(..., help="sampled references (TSV: kingdom, item, rank)"),
-    metrics: Path = typer.Option(
-        ..., help="diversity metrics of the GME and random samples (JSON)"
-    ),
+    metrics: Path = typer.Option(..., help="diversity of each sampler in sample.compare (JSON)"),
     curves_dir: Path = typer.Option(
         ..., help="folder for entropy-vs-size curves (CSV per sampler)"
     ),
     params: Path = ParamsOption,
 ) -> None:
-    """Sample references per kingdom (GME or random) and measure the samples' diversity."""
+    """Sample references per kingdom (sample.sampler) and compare the samplers' diversity."""
     import pandas as pd
 
     from npre.sampling.stage import curve_by_sample_size, diversity, rank_per_kingdom
@@ -121,7 +119,7 @@ def sample(
                 _fail(f"{relations}: no column {column!r} (sample.item_column / sample.on_columns)")
         report, chosen = {}, None
         curves_dir.mkdir(parents=True, exist_ok=True)
-        for sampler in ("gme", "random"):
+        for sampler in dict.fromkeys([settings.sampler, *settings.compare]):
             ranking = rank_per_kingdom(table, settings, sampler, seed)
             top = ranking[ranking["rank"] <= settings.n_per_kingdom]
             report[sampler] = diversity(table, settings, top["item"].tolist())

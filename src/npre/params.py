@@ -28,10 +28,16 @@ class LotusParams(Section):
     unattributed_kingdom: str = "Not attributed (Bacteria and Algae)"
 
 
+SamplerName = Literal[
+    "gme", "random", "top_relations", "top_structures", "top_organisms", "top_sum"
+]
+
+
 class SampleParams(Section):
-    sampler: Literal["gme", "random"] = "gme"
+    sampler: SamplerName = "gme"
+    compare: list[SamplerName] = ["gme", "random"]  # samplers whose diversity is reported
     n_per_kingdom: int = Field(18, ge=1)
-    item_column: str = "reference_wikidata"
+    item_column: str = "reference_pubmed_id"
     on_columns: list[str] = ["structure_wikidata", "organism_wikidata"]
     binarised: bool = False
     selector: Literal["dutopia", "sum"] = "dutopia"

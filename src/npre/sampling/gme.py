@@ -24,13 +24,23 @@ Selector = Literal["dutopia", "sum"]
 
 @dataclass
 class _Column:
-    """One entity column: per-item sparse counts over its vocabulary (CSR layout)."""
+    """One entity column: per-item sparse counts over its vocabulary (CSR layout).
+
+    Entries are sorted by item, so item i owns entries ptr[i]:ptr[i+1]; `by_entity` lists,
+    for each entity, the items that carry it (the inverted index).
+    """
 
     vocab_size: int
     entity: np.ndarray  # entity index of each (item, entity) entry
     count: np.ndarray  # its count, float64
-    owner: np.ndarray  # item index of each entry
+    ptr: np.ndarray  # CSR row pointers, len = items + 1
     item_total: np.ndarray  # total count per item
+    entity_ptr: np.ndarray  # CSR pointers into by_entity, len = vocab + 1
+    by_entity: np.ndarray  # items per entity
+
+    @property
+    def owner(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.ptr) - 1), np.diff(self.ptr))
 
 
 def _xlogx(x: np.ndarray) -> np.ndarray:
@@ -44,71 +54,99 @@ def _build_columns(
     table: pd.DataFrame, item_column: str, on_columns: list[str], binarised: bool
 ) -> tuple[np.ndarray, list[_Column]]:
     # pandas groupby semantics: rows with a missing item are no candidates, items sorted.
-    has_item = table[item_column].notna()
-    items = np.array(sorted(table.loc[has_item, item_column].unique()), dtype=object)
-    item_index = pd.Index(items)
+    has_item = table[item_column].notna().to_numpy()
+    item_codes, items = pd.factorize(table.loc[has_item, item_column], sort=True)
+    items = np.asarray(items, dtype=object)
     columns = []
     for name in on_columns:
-        values = table[name]
         # every distinct value of the whole table is one vocabulary entry (NaN included)
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)
-        sub = pd.DataFrame(
-            {
-                "item": item_index.get_indexer(table.loc[has_item, item_column]),
-                "entity": codes[has_item.to_numpy()],
-            }
-        )
+        codes, uniques = pd.factorize(table[name], use_na_sentinel=False)
+        vocab = len(uniques)
+        key = item_codes.astype(np.int64) * max(vocab, 1) + codes[has_item]
+        keys, counts = np.unique(key, return_counts=True)  # sorted by (item, entity)
         if binarised:
-            grouped = sub.drop_duplicates().assign(n=1)
-        else:
-            grouped = sub.groupby(["item", "entity"], sort=True).size().rename("n").reset_index()
-        grouped = grouped.sort_values(["item", "entity"], kind="stable")
-        owner = grouped["item"].to_numpy(np.int64)
-        count = grouped["n"].to_numpy(np.float64)
+            counts = np.ones_like(counts)
+        owner, entity = np.divmod(keys, max(vocab, 1))
+        ptr = np.zeros(len(items) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(owner, minlength=len(items)), out=ptr[1:])
+        order = np.argsort(entity, kind="stable")
+        entity_ptr = np.zeros(vocab + 1, dtype=np.int64)
+        np.cumsum(np.bincount(entity, minlength=vocab), out=entity_ptr[1:])
+        count = counts.astype(np.float64)
         columns.append(
             _Column(
-                vocab_size=len(uniques),
-                entity=grouped["entity"].to_numpy(np.int64),
+                vocab_size=vocab,
+                entity=entity,
                 count=count,
-                owner=owner,
+                ptr=ptr,
                 item_total=np.bincount(owner, weights=count, minlength=len(items)),
+                entity_ptr=entity_ptr,
+                by_entity=owner[order],
             )
         )
     return items, columns
 
 
-class _EntropyState:
-    """Counts of the current sample for one column, with O(|d|) entropy-after-adding."""
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(start, stop) for each pair, vectorised."""
+    lengths = stops - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(stops - lengths.cumsum(), lengths)
+    return np.arange(total, dtype=np.int64) + offsets
 
-    def __init__(self, column: _Column, n_items: int):
+
+class _EntropyState:
+    """Counts of the current sample for one column, and per item the change that adding it
+    would make to sum(c ln c). Only items sharing an entity with an added item change."""
+
+    def __init__(self, column: _Column):
         self.column = column
-        self.n_items = n_items
+        n_items = len(column.ptr) - 1
         self.counts = np.zeros(column.vocab_size, dtype=np.float64)
         self.sum_xlogx = 0.0
         self.total = 0.0
+        owner = column.owner
+        # with an empty sample, adding item i adds sum(c ln c) over its own entries
+        self.delta = np.bincount(owner, weights=_xlogx(column.count), minlength=n_items)
 
-    def entropy_if_added(self) -> np.ndarray:
-        """Entropy (unrounded) of sample + item, for every item."""
-        col = self.column
-        before = self.counts[col.entity]
-        delta = _xlogx(before + col.count) - _xlogx(before)
-        delta_per_item = np.bincount(col.owner, weights=delta, minlength=self.n_items)
-        total = self.total + col.item_total
+    def entropy_if_added(self, items: np.ndarray | None = None) -> np.ndarray:
+        """Entropy (unrounded) of sample + item, for `items` (default: every item)."""
+        delta = self.delta if items is None else self.delta[items]
+        item_total = self.column.item_total if items is None else self.column.item_total[items]
+        total = self.total + item_total
         with np.errstate(divide="ignore", invalid="ignore"):
-            h = np.log(total) - (self.sum_xlogx + delta_per_item) / total
+            h = np.log(total) - (self.sum_xlogx + delta) / total
         return np.where(total > 0, np.maximum(h, 0.0), 0.0)
 
     def add(self, item: int) -> float:
+        """Add `item` to the sample; returns the sample's new entropy (unrounded)."""
         col = self.column
-        mask = col.owner == item
-        ents, cnts = col.entity[mask], col.count[mask]
+        lo, hi = col.ptr[item], col.ptr[item + 1]
+        ents, cnts = col.entity[lo:hi], col.count[lo:hi]
         before = self.counts[ents]
         self.sum_xlogx += float((_xlogx(before + cnts) - _xlogx(before)).sum())
         self.counts[ents] += cnts
         self.total += float(cnts.sum())
+        self._refresh(ents)
         if self.total == 0:
             return 0.0
         return max(np.log(self.total) - self.sum_xlogx / self.total, 0.0)
+
+    def _refresh(self, changed: np.ndarray) -> None:
+        """Recompute the delta of every item that carries one of the `changed` entities."""
+        col = self.column
+        affected = np.unique(
+            col.by_entity[_ranges(col.entity_ptr[changed], col.entity_ptr[changed + 1])]
+        )
+        if len(affected) == 0:
+            return
+        entries = _ranges(col.ptr[affected], col.ptr[affected + 1])
+        current = self.counts[col.entity[entries]]
+        terms = _xlogx(current + col.count[entries]) - _xlogx(current)
+        lengths = col.ptr[affected + 1] - col.ptr[affected]
+        self.delta[affected] = np.add.reduceat(terms, np.r_[0, np.cumsum(lengths)[:-1]])
 
 
 def gme_sample(
@@ -132,24 +170,21 @@ def gme_sample(
         raise KeyError(f"missing column(s): {', '.join(missing)}")
     items, columns = _build_columns(table, item_column, on_columns, binarised)
     n = len(items) if n is None else min(n, len(items))
-    states = [_EntropyState(col, len(items)) for col in columns]
+    states = [_EntropyState(col) for col in columns]
     utopia = np.array([np.log(col.vocab_size) if col.vocab_size else 0.0 for col in columns])
-    remaining = np.ones(len(items), dtype=bool)
+    remaining = np.arange(len(items))  # ascending: the first best is the smallest key
     rows = []
     for _ in range(n):
-        entropies = np.round(np.stack([s.entropy_if_added() for s in states]), 5)
+        entropies = np.round(np.stack([s.entropy_if_added(remaining) for s in states]), 5)
         if selector == "dutopia":
-            score = np.sqrt(((entropies - utopia[:, None]) ** 2).sum(axis=0))
-            score[~remaining] = np.inf
-            pick = int(np.argmin(score))  # first minimum = smallest item key
+            best = int(np.argmin(np.sqrt(((entropies - utopia[:, None]) ** 2).sum(axis=0))))
         else:
-            score = entropies.sum(axis=0)
-            score[~remaining] = -np.inf
-            pick = int(np.argmax(score))
-        remaining[pick] = False
+            best = int(np.argmax(entropies.sum(axis=0)))
+        pick = int(remaining[best])
+        rows.append([items[pick], *entropies[:, best].tolist()])
+        remaining = np.delete(remaining, best)
         for state in states:
             state.add(pick)
-        rows.append([items[pick], *entropies[:, pick].tolist()])
     return pd.DataFrame(rows, columns=[item_column, *on_columns])
 
 
@@ -163,7 +198,7 @@ def entropy_curve(
     """Entropies (5 decimals) of the sample after adding each item of `order` in turn."""
     items, columns = _build_columns(table, item_column, on_columns, binarised)
     position = {item: i for i, item in enumerate(items)}
-    states = [_EntropyState(col, len(items)) for col in columns]
+    states = [_EntropyState(col) for col in columns]
     rows = []
     for item in order:
         rows.append([item, *[round(s.add(position[item]), 5) for s in states]])

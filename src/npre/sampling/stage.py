@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from npre.params import SampleParams
-from npre.sampling.gme import entropy_curve, gme_sample
+from npre.sampling.gme import entropy_curve
+from npre.sampling.samplers import rank_items
 
 KINGDOM = "organism_taxonomy_02kingdom"
 
@@ -23,19 +24,15 @@ def rank_per_kingdom(
     frames = []
     rng = np.random.default_rng(seed)
     for kingdom, sub in sorted(relations.groupby(KINGDOM), key=lambda kv: kv[0]):
-        if sampler == "gme":
-            ranked = gme_sample(
-                sub,
-                params.item_column,
-                params.on_columns,
-                selector=params.selector,
-                binarised=params.binarised,
-            )[params.item_column].tolist()
-        elif sampler == "random":
-            items = sorted(sub[params.item_column].unique())
-            ranked = [items[i] for i in rng.permutation(len(items))]
-        else:
-            raise ValueError(f"unknown sampler {sampler!r}")
+        ranked = rank_items(
+            sub,
+            sampler,
+            params.item_column,
+            params.on_columns,
+            rng,
+            params.selector,
+            params.binarised,
+        )
         frames.append(
             pd.DataFrame({"kingdom": kingdom, "item": ranked, "rank": range(1, len(ranked) + 1)})
         )
