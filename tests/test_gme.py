@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from npre.sampling import gme as gme_module
 from npre.sampling.gme import entropy_curve, gme_sample
 
 ON = ["chem", "org"]
@@ -100,7 +101,12 @@ def slow_gme(df, item, on, n, selector="dutopia", binarised=False):
 @pytest.mark.parametrize(
     ("selector", "binarised"), [("dutopia", False), ("sum", False), ("dutopia", True)]
 )
-def test_matches_the_literal_spec_on_random_tables(seed, selector, binarised):
+@pytest.mark.parametrize("resync_every", [512, 2])
+def test_matches_the_literal_spec_on_random_tables(
+    seed, selector, binarised, resync_every, monkeypatch
+):
+    # resync_every=2 alternates exact recomputation and incremental updates every step
+    monkeypatch.setattr(gme_module._EntropyState, "RESYNC_EVERY", resync_every)
     rng = np.random.default_rng(seed)
     n_rows = 120
     df = pd.DataFrame(

@@ -37,6 +37,7 @@ class _Column:
     item_total: np.ndarray  # total count per item
     entity_ptr: np.ndarray  # CSR pointers into by_entity, len = vocab + 1
     by_entity: np.ndarray  # items per entity
+    count_by_entity: np.ndarray  # the matching counts
 
     @property
     def owner(self) -> np.ndarray:
@@ -44,10 +45,8 @@ class _Column:
 
 
 def _xlogx(x: np.ndarray) -> np.ndarray:
-    out = np.zeros_like(x, dtype=np.float64)
-    positive = x > 0
-    out[positive] = x[positive] * np.log(x[positive])
-    return out
+    """x ln x, with 0 ln 0 = 0."""
+    return x * np.log(np.where(x > 0, x, 1.0))
 
 
 def _build_columns(
@@ -82,6 +81,7 @@ def _build_columns(
                 item_total=np.bincount(owner, weights=count, minlength=len(items)),
                 entity_ptr=entity_ptr,
                 by_entity=owner[order],
+                count_by_entity=count[order],
             )
         )
     return items, columns
@@ -101,24 +101,23 @@ class _EntropyState:
     """Counts of the current sample for one column, and per item the change that adding it
     would make to sum(c ln c). Only items sharing an entity with an added item change."""
 
+    RESYNC_EVERY = 512  # recompute every delta exactly now and then: no drift from updates
+
     def __init__(self, column: _Column):
         self.column = column
-        n_items = len(column.ptr) - 1
         self.counts = np.zeros(column.vocab_size, dtype=np.float64)
         self.sum_xlogx = 0.0
         self.total = 0.0
-        owner = column.owner
-        # with an empty sample, adding item i adds sum(c ln c) over its own entries
-        self.delta = np.bincount(owner, weights=_xlogx(column.count), minlength=n_items)
+        self.added = 0
+        self._owner = column.owner
+        self.delta = np.zeros(len(column.ptr) - 1)
+        self._resync()
 
-    def entropy_if_added(self, items: np.ndarray | None = None) -> np.ndarray:
-        """Entropy (unrounded) of sample + item, for `items` (default: every item)."""
-        delta = self.delta if items is None else self.delta[items]
-        item_total = self.column.item_total if items is None else self.column.item_total[items]
-        total = self.total + item_total
-        with np.errstate(divide="ignore", invalid="ignore"):
-            h = np.log(total) - (self.sum_xlogx + delta) / total
-        return np.where(total > 0, np.maximum(h, 0.0), 0.0)
+    def _resync(self) -> None:
+        col = self.column
+        current = self.counts[col.entity]
+        terms = _xlogx(current + col.count) - _xlogx(current)
+        self.delta = np.bincount(self._owner, weights=terms, minlength=len(self.delta))
 
     def add(self, item: int) -> float:
         """Add `item` to the sample; returns the sample's new entropy (unrounded)."""
@@ -126,27 +125,31 @@ class _EntropyState:
         lo, hi = col.ptr[item], col.ptr[item + 1]
         ents, cnts = col.entity[lo:hi], col.count[lo:hi]
         before = self.counts[ents]
-        self.sum_xlogx += float((_xlogx(before + cnts) - _xlogx(before)).sum())
-        self.counts[ents] += cnts
+        after = before + cnts
+        self.sum_xlogx += float((_xlogx(after) - _xlogx(before)).sum())
+        self.counts[ents] = after
         self.total += float(cnts.sum())
-        self._refresh(ents)
+        self.added += 1
+        if self.added % self.RESYNC_EVERY == 0:
+            self._resync()
+        else:
+            self._update(ents, before, after)
         if self.total == 0:
             return 0.0
         return max(np.log(self.total) - self.sum_xlogx / self.total, 0.0)
 
-    def _refresh(self, changed: np.ndarray) -> None:
-        """Recompute the delta of every item that carries one of the `changed` entities."""
+    def _update(self, ents: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
+        """Items carrying a changed entity: swap its old contribution for the new one."""
         col = self.column
-        affected = np.unique(
-            col.by_entity[_ranges(col.entity_ptr[changed], col.entity_ptr[changed + 1])]
-        )
-        if len(affected) == 0:
+        starts, stops = col.entity_ptr[ents], col.entity_ptr[ents + 1]
+        entries = _ranges(starts, stops)
+        if len(entries) == 0:
             return
-        entries = _ranges(col.ptr[affected], col.ptr[affected + 1])
-        current = self.counts[col.entity[entries]]
-        terms = _xlogx(current + col.count[entries]) - _xlogx(current)
-        lengths = col.ptr[affected + 1] - col.ptr[affected]
-        self.delta[affected] = np.add.reduceat(terms, np.r_[0, np.cumsum(lengths)[:-1]])
+        lengths = stops - starts
+        old, new = np.repeat(before, lengths), np.repeat(after, lengths)
+        c = col.count_by_entity[entries]
+        change = (_xlogx(new + c) - _xlogx(new)) - (_xlogx(old + c) - _xlogx(old))
+        np.add.at(self.delta, col.by_entity[entries], change)
 
 
 def gme_sample(
@@ -172,10 +175,18 @@ def gme_sample(
     n = len(items) if n is None else min(n, len(items))
     states = [_EntropyState(col) for col in columns]
     utopia = np.array([np.log(col.vocab_size) if col.vocab_size else 0.0 for col in columns])
-    remaining = np.arange(len(items))  # ascending: the first best is the smallest key
+    # Candidates stay in ascending key order (np.argmin's first best = smallest key); their
+    # sizes are kept compacted alongside, so each step scans only the remaining items.
+    remaining = np.arange(len(items))
+    live_total = [s.column.item_total.copy() for s in states]
     rows = []
     for _ in range(n):
-        entropies = np.round(np.stack([s.entropy_if_added(remaining) for s in states]), 5)
+        entropies = np.empty((len(states), len(remaining)))
+        for j, state in enumerate(states):
+            total = state.total + live_total[j]
+            mean = (state.sum_xlogx + state.delta[remaining]) / total
+            entropies[j] = np.maximum(np.log(total) - mean, 0.0)
+        entropies = np.round(entropies, 5)
         if selector == "dutopia":
             best = int(np.argmin(np.sqrt(((entropies - utopia[:, None]) ** 2).sum(axis=0))))
         else:
@@ -183,7 +194,8 @@ def gme_sample(
         pick = int(remaining[best])
         rows.append([items[pick], *entropies[:, best].tolist()])
         remaining = np.delete(remaining, best)
-        for state in states:
+        for j, state in enumerate(states):
+            live_total[j] = np.delete(live_total[j], best)
             state.add(pick)
     return pd.DataFrame(rows, columns=[item_column, *on_columns])
 
