@@ -190,17 +190,34 @@ def abstracts(
     metrics: Path = typer.Option(..., help="JSON: found and missing counts"),
     params: Path = ParamsOption,
 ) -> None:
-    """Read the title and abstract of each sampled reference from the local cache."""
+    """Title and abstract of each sampled reference: from the cache, or PubMed into the cache.
+
+    With abstracts.source=pubmed, PMIDs the cache lacks are fetched with NCBI E-utilities
+    (key from NCBI_API_KEY) and appended to it; a rerun fetches nothing.
+    """
     import pandas as pd
 
     from npre.abstracts import fetch_abstracts, read_abstract_cache
-    from npre.records import RecordError, write_documents
+    from npre.records import Document, RecordError, write_documents
 
-    _params("abstracts", params)
+    settings = _params("abstracts", params)
     with _Timer("abstracts"):
         pmids = pd.read_csv(references, sep="\t", dtype=str)["item"].tolist()
         try:
-            found, missing = fetch_abstracts(pmids, read_abstract_cache(cache))
+            if settings.source == "pubmed":
+                from npre.pubmed import EutilsClient, PubMedError, fetch_into_cache
+
+                client = EutilsClient(settings.eutils_url, max_retries=settings.max_retries)
+                try:
+                    records = fetch_into_cache(pmids, cache, client)
+                except PubMedError as exc:
+                    _fail(f"{exc} (fetched batches are kept in {cache}; rerun to resume)")
+                finally:
+                    client.close()
+                known = {pmid: Document(**record) for pmid, record in records.items()}
+            else:
+                known = read_abstract_cache(cache)
+            found, missing = fetch_abstracts(pmids, known)
         except RecordError as exc:
             _fail(str(exc))
         write_documents(out, found)
@@ -213,7 +230,7 @@ def abstracts(
                 "missing_pmids": missing,
             },
         )
-        typer.echo(f"{len(found)} abstracts; {len(missing)} missing from the cache")
+        typer.echo(f"{len(found)} abstracts; {len(missing)} missing")
 
 
 @app.command()

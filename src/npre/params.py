@@ -44,7 +44,9 @@ class SampleParams(Section):
 
 
 class AbstractsParams(Section):
-    source: Literal["cache"] = "cache"
+    source: Literal["cache", "pubmed"] = "cache"  # pubmed: fetch what the cache lacks
+    eutils_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+    max_retries: int = Field(5, ge=0)
 
 
 class SeedsParams(Section):

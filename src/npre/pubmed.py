@@ -1,0 +1,217 @@
+"""PubMed titles and abstracts through NCBI E-utilities efetch, with an on-disk cache.
+
+- batches of at most 200 PMIDs; the API key comes from `NCBI_API_KEY` and is never logged;
+- at most 3 requests/s without a key, 10 with one;
+- retries with exponential backoff on 429, 5xx, network errors and truncated XML
+  (`Retry-After` is honoured);
+- the title and every abstract section (labelled sections as "LABEL: text"), inline
+  markup (<i>, <sup>...) stripped;
+- every fetched batch is appended to the cache (JSON Lines) at once, so a rerun fetches
+  nothing and an interrupted run resumes. PMIDs PubMed does not return are cached with an
+  empty abstract, so they are not asked for again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+MAX_BATCH = 200
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class PubMedError(RuntimeError):
+    """E-utilities kept failing for a batch after every retry."""
+
+
+@dataclass
+class Abstract:
+    PMID: str
+    ArticleTitle: str
+    AbstractText: str
+
+
+def _text(element: ET.Element | None) -> str:
+    """All text inside an element, inline markup dropped, whitespace collapsed."""
+    if element is None:
+        return ""
+    return " ".join("".join(element.itertext()).split())
+
+
+def parse_efetch(xml: bytes) -> list[Abstract]:
+    """Articles of an efetch PubmedArticleSet; raises ET.ParseError on truncated XML."""
+    root = ET.fromstring(xml)
+    articles = []
+    for article in root.iter("PubmedArticle"):
+        citation = article.find("MedlineCitation")
+        if citation is None or citation.find("PMID") is None:
+            continue
+        sections = []
+        for section in citation.iterfind("Article/Abstract/AbstractText"):
+            text = _text(section)
+            label = section.get("Label")
+            sections.append(f"{label}: {text}" if label and text else text)
+        articles.append(
+            Abstract(
+                PMID=_text(citation.find("PMID")),
+                ArticleTitle=_text(citation.find("Article/ArticleTitle")),
+                AbstractText=" ".join(s for s in sections if s),
+            )
+        )
+    return articles
+
+
+class RateLimiter:
+    """At most `per_second` calls per second (evenly spaced)."""
+
+    def __init__(
+        self, per_second: float, clock: Callable[[], float] = time.monotonic, sleep=time.sleep
+    ):
+        self.interval = 1.0 / per_second
+        self.clock, self.sleep = clock, sleep
+        self.next_time = 0.0
+
+    def wait(self) -> None:
+        now = self.clock()
+        if now < self.next_time:
+            self.sleep(self.next_time - now)
+            now = self.next_time
+        self.next_time = now + self.interval
+
+
+class EutilsClient:
+    def __init__(
+        self,
+        base_url: str = EUTILS,
+        api_key: str | None = None,
+        max_retries: int = 5,
+        backoff_s: float = 1.0,
+        timeout_s: float = 30.0,
+        requests_per_second: float | None = None,
+        tool: str = "npre",
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key if api_key is not None else os.environ.get("NCBI_API_KEY") or None
+        rate = requests_per_second or (10.0 if self.api_key else 3.0)
+        self.limiter = RateLimiter(rate)
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.tool = tool
+        self.http = httpx.Client(timeout=timeout_s)
+        self.requests = 0
+        self._retry_after: str | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def efetch(self, pmids: list[str]) -> list[Abstract]:
+        """One batch (<= 200 PMIDs), retried on transient failures."""
+        if len(pmids) > MAX_BATCH:
+            raise ValueError(f"efetch batches hold at most {MAX_BATCH} PMIDs, got {len(pmids)}")
+        data = {"db": "pubmed", "retmode": "xml", "id": ",".join(pmids), "tool": self.tool}
+        if self.api_key:
+            data["api_key"] = self.api_key
+        problem = ""
+        self._retry_after = None
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                delay = self._delay(attempt)
+                log.warning(
+                    "efetch retry %d/%d in %.1f s: %s", attempt, self.max_retries, delay, problem
+                )
+                time.sleep(delay)
+            self.limiter.wait()
+            self.requests += 1
+            try:
+                response = self.http.post(f"{self.base_url}/efetch.fcgi", data=data)
+            except httpx.HTTPError as exc:  # the message names the host, never the key
+                problem = f"{type(exc).__name__}: {exc}"
+                continue
+            if response.status_code in RETRY_STATUSES:
+                problem = f"HTTP {response.status_code}"
+                self._retry_after = response.headers.get("Retry-After")
+                continue
+            if response.status_code != 200:
+                raise PubMedError(
+                    f"efetch answered HTTP {response.status_code} for {len(pmids)} PMIDs"
+                )
+            try:
+                return parse_efetch(response.content)
+            except ET.ParseError as exc:
+                problem = f"malformed or truncated XML ({exc})"
+        raise PubMedError(
+            f"efetch failed {self.max_retries + 1} times "
+            f"for PMIDs {pmids[0]}..{pmids[-1]}: {problem}"
+        )
+
+    def _delay(self, attempt: int) -> float:
+        """Retry-After when the server gave one, else exponential backoff."""
+        retry_after, self._retry_after = self._retry_after, None
+        if retry_after and retry_after.replace(".", "", 1).isdigit():
+            return float(retry_after)
+        return self.backoff_s * 2 ** (attempt - 1)
+
+
+def read_cache(path: Path) -> dict[str, dict]:
+    """The cache, tolerating a last line cut by an interrupted write."""
+    cache: dict[str, dict] = {}
+    if not Path(path).exists():
+        return cache
+    with Path(path).open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # an interrupted append: that batch is fetched again
+            cache[str(record["PMID"])] = record
+    return cache
+
+
+def fetch_into_cache(
+    pmids: Iterable[str], cache_path: Path, client: EutilsClient, progress: bool = True
+) -> dict[str, dict]:
+    """Fetch every PMID the cache lacks, in batches, appending each batch as it arrives."""
+    from tqdm import tqdm
+
+    cache_path = Path(cache_path)
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    cache = read_cache(cache_path)
+    wanted = [p for p in dict.fromkeys(str(p) for p in pmids) if p not in cache]
+    batches = [wanted[i : i + MAX_BATCH] for i in range(0, len(wanted), MAX_BATCH)]
+    with cache_path.open("a", encoding="utf-8") as handle:
+        if _ends_without_newline(cache_path):
+            handle.write("\n")  # seal a line cut by an interruption; it is skipped on reading
+        for batch in tqdm(batches, desc="efetch", unit="batch", disable=not progress):
+            found = {a.PMID: a for a in client.efetch(batch)}
+            for pmid in batch:
+                article = found.get(pmid, Abstract(pmid, "", ""))
+                record = {
+                    "PMID": pmid,
+                    "ArticleTitle": article.ArticleTitle,
+                    "AbstractText": article.AbstractText,
+                }
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                cache[pmid] = record
+            handle.flush()
+            os.fsync(handle.fileno())
+    return cache
+
+
+def _ends_without_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() == 0:
+            return False
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) != b"\n"
