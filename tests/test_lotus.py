@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from npre.lotus import LOTUS_COLUMNS, REQUIRED_COLUMNS, filter_relations
+from npre.lotus import LOTUS_COLUMNS, REQUIRED_COLUMNS, filter_relations, load_relations
 from npre.params import LotusParams
 from npre.tables import TableError, read_table
 
@@ -34,10 +34,11 @@ def test_filters_report_what_they_remove():
         pd.DataFrame(rows, columns=LOTUS_COLUMNS), LotusParams(max_relations_per_reference=2)
     )
     assert report.removed == {
-        "duplicate_rows": 1,
         "no_pubmed_id": 1,
         "bad_chemical_name": 1,
         "no_organism": 0,
+        "duplicate_rows": 1,
+        "duplicate_relations": 0,
         "reference_over_max_relations": 3,
     }
     assert sorted(out["reference_wikidata"]) == ["r1", "r4"]
@@ -69,3 +70,31 @@ def test_malformed_row_names_line_and_column(tmp_path):
         TableError, match=r"line 3: expected 3 fields, got 2 \(first bad column: c\)"
     ):
         read_table(path)
+
+
+def test_chunked_loading_equals_in_memory_filtering(root, tmp_path):
+    source = root / "data/demo/lotus_demo.tsv"
+    expected, expected_report = filter_relations(
+        read_table(source, REQUIRED_COLUMNS), LotusParams()
+    )
+    table = read_table(source)
+    gz = tmp_path / "lotus.csv.gz"
+    table.to_csv(gz, index=False, compression="gzip")
+    parquet = tmp_path / "lotus.parquet"
+    table.to_parquet(parquet, index=False)
+    for path in (source, gz, parquet):
+        got, report = load_relations(path, LotusParams(), chunk_rows=50)
+        pd.testing.assert_frame_equal(got, expected)
+        assert report.as_metrics() == expected_report.as_metrics()
+
+
+def test_loading_stops_at_a_malformed_line(tmp_path):
+    path = tmp_path / "lotus.tsv"
+    rows = ["\t".join(LOTUS_COLUMNS)] + ["\t".join(["x"] * len(LOTUS_COLUMNS))] * 3
+    rows.insert(3, "\t".join(["x"] * 4))
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(
+        TableError,
+        match=r"lotus.tsv: line 4: expected 10 fields, got 4 \(first bad column: organism_wikidata",
+    ):
+        load_relations(path, LotusParams())

@@ -69,6 +69,23 @@ class _Timer:
 
 
 @app.command()
+def download(
+    out: Path = typer.Option(Path("data/raw"), help="folder for the downloaded files"),
+    record: str = typer.Option("7534071", help="Zenodo record (default: the LOTUS v10 snapshot)"),
+    pattern: str = typer.Option("*frozen_metadata*", help="file names to fetch (glob)"),
+    zenodo_url: str = typer.Option("https://zenodo.org", help="Zenodo base URL"),
+) -> None:
+    """Download LOTUS (or any Zenodo record's files), verifying each file's checksum."""
+    from npre.zenodo import DownloadError, download_record
+
+    try:
+        for path in download_record(record, out, pattern, zenodo_url):
+            typer.echo(f"{path} (checksum verified)")
+    except DownloadError as exc:
+        _fail(str(exc))
+
+
+@app.command()
 def lotus(
     table: Path = typer.Argument(..., help="LOTUS frozen metadata (TSV, CSV, .gz or Parquet)"),
     out: Path = typer.Option(..., help="filtered relations table (.parquet)"),
@@ -76,16 +93,15 @@ def lotus(
     params: Path = ParamsOption,
 ) -> None:
     """Apply the paper's LOTUS filters and write the relations table."""
-    from npre.lotus import REQUIRED_COLUMNS, filter_relations
-    from npre.tables import TableError, read_table
+    from npre.lotus import load_relations
+    from npre.tables import TableError
 
     settings = _params("lotus", params)
     with _Timer("lotus"):
         try:
-            raw = read_table(table, REQUIRED_COLUMNS)
+            relations, report = load_relations(table, settings)
         except TableError as exc:
             _fail(str(exc))
-        relations, report = filter_relations(raw, settings)
         out.parent.mkdir(parents=True, exist_ok=True)
         relations.to_parquet(out, index=False)
         _write_json(metrics, report.as_metrics())

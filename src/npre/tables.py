@@ -29,11 +29,7 @@ def read_table(path: Path, required: list[str] | None = None) -> pd.DataFrame:
         frame = pd.read_csv(
             path, sep=sep, dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL
         )
-    missing = [c for c in (required or []) if c not in frame.columns]
-    if missing:
-        raise TableError(
-            f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}"
-        )
+    _require(path, required or [], list(frame.columns))
     return frame
 
 
@@ -61,3 +57,44 @@ def _open_text(path: Path):
 
         return gzip.open(path, "rt", encoding="utf-8", newline="")
     return path.open(encoding="utf-8", newline="")
+
+
+def iter_table_chunks(path: Path, required: list[str], wanted: list[str], chunk_rows: int):
+    """Chunks of a table (strings, missing as empty), only the `wanted` columns it has."""
+    path = Path(path)
+    if not path.exists():
+        raise TableError(f"{path}: file not found")
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".parquet":
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(path)
+        columns = [c for c in wanted if c in parquet.schema_arrow.names]
+        _require(path, required, parquet.schema_arrow.names)
+        for batch in parquet.iter_batches(batch_size=chunk_rows, columns=columns):
+            yield batch.to_pandas().astype("string").fillna("").astype(object)
+        return
+    sep = "," if ".csv" in suffixes else "\t"
+    _check_row_widths(path, sep)  # a streaming pass: malformed rows named before any work
+    with _open_text(path) as handle:
+        header = next(csv.reader(handle, delimiter=sep))
+    _require(path, required, header)
+    reader = pd.read_csv(
+        path,
+        sep=sep,
+        dtype=str,
+        keep_default_na=False,
+        usecols=[c for c in wanted if c in header],
+        chunksize=chunk_rows,
+        compression="infer",
+    )
+    with reader:
+        yield from reader
+
+
+def _require(path: Path, required: list[str], found: list[str]) -> None:
+    missing = [c for c in required if c not in found]
+    if missing:
+        raise TableError(
+            f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(found)}"
+        )
