@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ from npre.pubmed import (
     PubMedError,
     RateLimiter,
     fetch_into_cache,
+    map_dois,
     parse_efetch,
     read_cache,
 )
@@ -31,7 +33,10 @@ def article_xml(pmid: str) -> str:
         "</AbstractText>"
         f'<AbstractText Label="RESULTS">Berberine (C<sub>20</sub>H<sub>18</sub>NO<sub>4</sub>) '
         f"was isolated.</AbstractText>"
-        f"</Abstract></Article></MedlineCitation></PubmedArticle>"
+        f"</Abstract></Article></MedlineCitation><PubmedData><ArticleIdList>"
+        f'<ArticleId IdType="pubmed">{pmid}</ArticleId>'
+        f'<ArticleId IdType="doi">10.5555/X.{pmid}</ArticleId>'
+        f"</ArticleIdList></PubmedData></PubmedArticle>"
     )
 
 
@@ -51,6 +56,18 @@ class FakeEutils:
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 form = {k: v[0] for k, v in parse_qs(body).items()}
                 owner.requests.append(form)
+                if self.path.endswith("/esearch.fcgi"):
+                    dois = re.findall(r'"([^"]+)"\[doi\]', form["term"])
+                    pmids = [
+                        d.rsplit(".", 1)[1] for d in dois if d.lower().startswith("10.5555/x.")
+                    ]
+                    payload = json.dumps(
+                        {"esearchresult": {"idlist": [p for p in pmids if p not in DELETED]}}
+                    )
+                    self.send_response(200)
+                    self.end_headers()
+                    self.wfile.write(payload.encode())
+                    return
                 fault = owner.faults.pop(0) if owner.faults else None
                 if fault == "slow":
                     time.sleep(0.6)
@@ -192,3 +209,55 @@ def test_abstracts_stage_fetches_from_pubmed_into_the_cache(eutils, tmp_path, ro
     assert json.loads((tmp_path / "m.json").read_text())["missing_pmids"] == ["999"]
     assert CliRunner().invoke(app, args).exit_code == 0
     assert len(eutils.requests) == 1  # the second run found everything in the cache
+
+
+def test_dois_map_to_pmids_and_feed_the_lotus_stage(eutils, tmp_path, root):
+    import pandas as pd
+    import yaml
+    from typer.testing import CliRunner
+
+    from npre.cli import app
+
+    table = pd.read_csv(
+        root / "data/demo/lotus_demo.tsv", sep="\t", dtype=str, keep_default_na=False
+    )
+    table = table.drop(columns=["reference_pubmed_id"])  # LOTUS itself has DOIs only
+    refs = sorted(table["reference_doi"].unique())
+    known = {doi: str(1000 + i) for i, doi in enumerate(refs[:-1])}  # the last one is not in PubMed
+    table["reference_doi"] = table["reference_doi"].map(
+        lambda d: f"10.5555/x.{known[d]}" if d in known else d
+    )
+    table.to_csv(tmp_path / "lotus.tsv", sep="\t", index=False)
+    args = [
+        "doi2pmid",
+        str(tmp_path / "lotus.tsv"),
+        "--out",
+        str(tmp_path / "map.tsv"),
+        "--eutils-url",
+        eutils.url,
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    mapping = pd.read_csv(tmp_path / "map.tsv", sep="\t", dtype=str, keep_default_na=False)
+    assert len(mapping) == len(refs) and (mapping["pmid"] != "").sum() == len(refs) - 1
+    before = len(eutils.requests)
+    assert CliRunner().invoke(app, args).exit_code == 0 and len(eutils.requests) == before  # cached
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump({"lotus": {}}))
+    lotus_args = ["lotus", str(tmp_path / "lotus.tsv"), "--out", str(tmp_path / "r.parquet"),
+                  "--metrics", str(tmp_path / "m.json"), "--pmid-map", str(tmp_path / "map.tsv"),
+                  "--params", str(params)]  # fmt: skip
+    result = CliRunner().invoke(app, lotus_args)
+    assert result.exit_code == 0, result.output
+    relations = pd.read_parquet(tmp_path / "r.parquet")
+    assert relations["reference_pubmed_id"].str.fullmatch(r"\d+").all() and len(relations) > 400
+
+
+def test_map_dois_resumes_from_its_cache(eutils, tmp_path):
+    dois = [f"10.5555/X.{i}" for i in range(1, 151)] + ["10.9999/unknown"]
+    first = map_dois(dois[:120], tmp_path / "map.cache", client(eutils))
+    assert first["10.5555/x.7"] == "7"
+    eutils.requests.clear()
+    mapping = map_dois(dois, tmp_path / "map.cache", client(eutils))
+    assert mapping["10.9999/unknown"] == "" and mapping["10.5555/x.150"] == "150"
+    assert len([r for r in eutils.requests if "term" in r]) == 1  # only the 31 new DOIs

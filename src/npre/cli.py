@@ -90,6 +90,9 @@ def lotus(
     table: Path = typer.Argument(..., help="LOTUS frozen metadata (TSV, CSV, .gz or Parquet)"),
     out: Path = typer.Option(..., help="filtered relations table (.parquet)"),
     metrics: Path = typer.Option(..., help="JSON report: rows removed by each filter"),
+    pmid_map: Path | None = typer.Option(
+        None, help="DOI -> PMID table from `npre doi2pmid`, for LOTUS files without PMIDs"
+    ),
     params: Path = ParamsOption,
 ) -> None:
     """Apply the paper's LOTUS filters and write the relations table."""
@@ -99,7 +102,13 @@ def lotus(
     settings = _params("lotus", params)
     with _Timer("lotus"):
         try:
-            relations, report = load_relations(table, settings)
+            mapping = None
+            if pmid_map is not None:
+                from npre.tables import read_table
+
+                frame = read_table(pmid_map, ["doi", "pmid"])
+                mapping = dict(zip(frame["doi"].str.lower(), frame["pmid"], strict=True))
+            relations, report = load_relations(table, settings, pmid_map=mapping)
         except TableError as exc:
             _fail(str(exc))
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +118,40 @@ def lotus(
             f"{report.output_rows} relations over {report.references} references; "
             f"removed {report.removed}"
         )
+
+
+@app.command()
+def doi2pmid(
+    table: Path = typer.Argument(..., help="LOTUS table with a reference_doi column"),
+    out: Path = typer.Option(
+        ..., help="DOI -> PMID table (TSV: doi, pmid); extended, never refetched"
+    ),
+    eutils_url: str = typer.Option(
+        "https://eutils.ncbi.nlm.nih.gov/entrez/eutils", help="E-utilities URL"
+    ),
+) -> None:
+    """Map the table's DOIs to PubMed ids with NCBI E-utilities (key from NCBI_API_KEY)."""
+    from npre.pubmed import EutilsClient, PubMedError, map_dois
+    from npre.tables import TableError, iter_table_chunks
+
+    with _Timer("doi2pmid"):
+        try:
+            chunks = iter_table_chunks(table, ["reference_doi"], ["reference_doi"], 500_000)
+            dois = {doi for chunk in chunks for doi in chunk["reference_doi"]}
+        except TableError as exc:
+            _fail(str(exc))
+        cache = out.with_name(out.name + ".cache")
+        client = EutilsClient(eutils_url)
+        try:
+            mapping = map_dois(sorted(dois), cache, client)
+        except PubMedError as exc:
+            _fail(f"{exc} (mapped batches are kept in {cache}; rerun to resume)")
+        finally:
+            client.close()
+        rows = sorted((d, mapping.get(d.strip().lower(), "")) for d in dois if d.strip())
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("doi\tpmid\n" + "".join(f"{d.strip().lower()}\t{p}\n" for d, p in rows))
+        typer.echo(f"{sum(1 for _, p in rows if p)} of {len(rows)} DOIs have a PMID")
 
 
 @app.command()

@@ -108,19 +108,30 @@ def filter_relations(table: pd.DataFrame, params: LotusParams) -> tuple[pd.DataF
 
 
 def load_relations(
-    path: Path, params: LotusParams, chunk_rows: int = 200_000
+    path: Path,
+    params: LotusParams,
+    chunk_rows: int = 200_000,
+    pmid_map: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, FilterReport]:
     """Read a LOTUS frozen-metadata file (TSV/CSV, gzipped or not, or Parquet) and filter it.
 
     Memory stays bounded by the filtered table, not the input: only the LOTUS columns are
     read, in chunks, and row filters run on each chunk before the table-wide ones.
-    Malformed rows stop the read with the file, line and column.
+    Malformed rows stop the read with the file, line and column. LOTUS itself has DOIs,
+    not PMIDs: with `pmid_map` (lowercased DOI -> PMID, see `npre doi2pmid`) the
+    `reference_pubmed_id` column is filled from it.
     """
     path = Path(path)
+    required = REQUIRED_COLUMNS
+    if pmid_map is not None:
+        required = [c for c in REQUIRED_COLUMNS if c != "reference_pubmed_id"] + ["reference_doi"]
     report = FilterReport()
     kept = []
-    for chunk in iter_table_chunks(path, REQUIRED_COLUMNS, LOTUS_COLUMNS, chunk_rows):
+    for chunk in iter_table_chunks(path, required, LOTUS_COLUMNS, chunk_rows):
         report.input_rows += len(chunk)
+        if pmid_map is not None:
+            dois = chunk["reference_doi"].str.strip().str.lower()
+            chunk = chunk.assign(reference_pubmed_id=dois.map(pmid_map).fillna(""))
         kept.append(_row_filters(chunk, params, report))
     df = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=REQUIRED_COLUMNS)
     return _finish(_table_filters(df, params, report), report)

@@ -40,6 +40,7 @@ class Abstract:
     PMID: str
     ArticleTitle: str
     AbstractText: str
+    doi: str = ""
 
 
 def _text(element: ET.Element | None) -> str:
@@ -62,11 +63,15 @@ def parse_efetch(xml: bytes) -> list[Abstract]:
             text = _text(section)
             label = section.get("Label")
             sections.append(f"{label}: {text}" if label and text else text)
+        doi = article.find("PubmedData/ArticleIdList/ArticleId[@IdType='doi']")
+        if doi is None:
+            doi = citation.find("Article/ELocationID[@EIdType='doi']")
         articles.append(
             Abstract(
                 PMID=_text(citation.find("PMID")),
                 ArticleTitle=_text(citation.find("Article/ArticleTitle")),
                 AbstractText=" ".join(s for s in sections if s),
+                doi=_text(doi).lower(),
             )
         )
     return articles
@@ -119,7 +124,26 @@ class EutilsClient:
         """One batch (<= 200 PMIDs), retried on transient failures."""
         if len(pmids) > MAX_BATCH:
             raise ValueError(f"efetch batches hold at most {MAX_BATCH} PMIDs, got {len(pmids)}")
-        data = {"db": "pubmed", "retmode": "xml", "id": ",".join(pmids), "tool": self.tool}
+        data = {"db": "pubmed", "retmode": "xml", "id": ",".join(pmids)}
+        what = f"efetch of PMIDs {pmids[0]}..{pmids[-1]}"
+        return self._call("efetch.fcgi", data, parse_efetch, what)
+
+    def esearch_dois(self, dois: list[str]) -> list[str]:
+        """PMIDs of the articles with any of `dois` (which PMID is which: see efetch)."""
+        term = " OR ".join(f'"{doi}"[doi]' for doi in dois)
+        data = {"db": "pubmed", "retmode": "json", "retmax": str(4 * len(dois)), "term": term}
+
+        def parse(body: bytes) -> list[str]:
+            try:
+                return json.loads(body)["esearchresult"]["idlist"]
+            except (json.JSONDecodeError, KeyError) as exc:
+                raise ET.ParseError(f"not an esearch answer: {exc}") from None
+
+        return self._call("esearch.fcgi", data, parse, f"esearch of {len(dois)} DOIs")
+
+    def _call(self, endpoint: str, data: dict, parse, what: str):
+        """POST with the rate limit; retry 429/5xx, network errors and unparsable bodies."""
+        data = {**data, "tool": self.tool}
         if self.api_key:
             data["api_key"] = self.api_key
         problem = ""
@@ -128,13 +152,18 @@ class EutilsClient:
             if attempt:
                 delay = self._delay(attempt)
                 log.warning(
-                    "efetch retry %d/%d in %.1f s: %s", attempt, self.max_retries, delay, problem
+                    "%s: retry %d/%d in %.1f s: %s",
+                    endpoint,
+                    attempt,
+                    self.max_retries,
+                    delay,
+                    problem,
                 )
                 time.sleep(delay)
             self.limiter.wait()
             self.requests += 1
             try:
-                response = self.http.post(f"{self.base_url}/efetch.fcgi", data=data)
+                response = self.http.post(f"{self.base_url}/{endpoint}", data=data)
             except httpx.HTTPError as exc:  # the message names the host, never the key
                 problem = f"{type(exc).__name__}: {exc}"
                 continue
@@ -143,17 +172,12 @@ class EutilsClient:
                 self._retry_after = response.headers.get("Retry-After")
                 continue
             if response.status_code != 200:
-                raise PubMedError(
-                    f"efetch answered HTTP {response.status_code} for {len(pmids)} PMIDs"
-                )
+                raise PubMedError(f"{what}: HTTP {response.status_code}")
             try:
-                return parse_efetch(response.content)
+                return parse(response.content)
             except ET.ParseError as exc:
-                problem = f"malformed or truncated XML ({exc})"
-        raise PubMedError(
-            f"efetch failed {self.max_retries + 1} times "
-            f"for PMIDs {pmids[0]}..{pmids[-1]}: {problem}"
-        )
+                problem = f"malformed or truncated answer ({exc})"
+        raise PubMedError(f"{what} failed {self.max_retries + 1} times: {problem}")
 
     def _delay(self, attempt: int) -> float:
         """Retry-After when the server gave one, else exponential backoff."""
@@ -215,3 +239,38 @@ def _ends_without_newline(path: Path) -> bool:
             return False
         handle.seek(-1, os.SEEK_END)
         return handle.read(1) != b"\n"
+
+
+DOI_BATCH = 100
+
+
+def map_dois(dois: Iterable[str], cache_path: Path, client: EutilsClient) -> dict[str, str]:
+    """DOI -> PMID ("" when PubMed has none), cached as TSV and appended batch by batch."""
+    cache_path = Path(cache_path)
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    mapping: dict[str, str] = {}
+    if cache_path.exists():
+        for line in cache_path.read_text(encoding="utf-8").splitlines():
+            doi, _, pmid = line.partition("\t")
+            if doi and _:
+                mapping[doi] = pmid
+    wanted = [
+        d
+        for d in dict.fromkeys(d.strip().lower() for d in dois if d and d.strip())
+        if d not in mapping
+    ]
+    with cache_path.open("a", encoding="utf-8") as handle:
+        if _ends_without_newline(cache_path):
+            handle.write("\n")
+        for start in range(0, len(wanted), DOI_BATCH):
+            batch = wanted[start : start + DOI_BATCH]
+            pmids = client.esearch_dois(batch)
+            found = {}
+            for offset in range(0, len(pmids), MAX_BATCH):
+                for article in client.efetch(pmids[offset : offset + MAX_BATCH]):
+                    found.setdefault(article.doi, article.PMID)
+            for doi in batch:
+                mapping[doi] = found.get(doi, "")
+                handle.write(f"{doi}\t{mapping[doi]}\n")
+            handle.flush()
+    return mapping
