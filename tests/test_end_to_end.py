@@ -205,20 +205,61 @@ def test_service_answers_like_the_extractor(project, service):
         mlflow.pyfunc.load_model("models:/npre-extractor@champion").unwrap_python_model().extractor
     )
     version = str(MlflowClient().get_model_version_by_alias("npre-extractor", "champion").version)
-    for doc in list(gold.values())[:3]:
-        response = httpx.post(
-            f"{service}/extract",
-            json={"title": doc["ArticleTitle"], "abstract": doc["AbstractText"]},
-            timeout=60,
-        )
+    docs = [
+        {"title": d["ArticleTitle"], "abstract": d["AbstractText"]} for d in list(gold.values())[:3]
+    ]
+    for doc in docs:
+        response = httpx.post(f"{service}/extract", json=doc, timeout=60)
         assert response.status_code == 200, response.text
         body = response.json()
-        expected = extractor.extract(doc["ArticleTitle"], doc["AbstractText"]).relations
+        expected = extractor.extract(doc["title"], doc["abstract"]).relations
         assert [(r["organism"], r["chemical"]) for r in body["relations"]] == expected
         assert body["model_version"] == version
+        for relation in body["relations"]:  # copy-constrained: every chemical is found in the text
+            evidence = relation["chemical_evidence"]
+            text = doc[evidence["field"]][evidence["start"] : evidence["end"]]
+            assert text.lower() == relation["chemical"].lower()
+    batch = httpx.post(f"{service}/extract_batch", json={"documents": docs}, timeout=120)
+    assert batch.status_code == 200, batch.text
+    assert [b["relations"] for b in batch.json()] == [
+        httpx.post(f"{service}/extract", json=doc, timeout=60).json()["relations"] for doc in docs
+    ]
 
 
-def test_service_rejects_a_request_without_abstract(service):
-    response = httpx.post(f"{service}/extract", json={"title": "only a title"}, timeout=30)
-    assert 400 <= response.status_code < 500
-    assert "abstract" in response.text
+@pytest.mark.parametrize(
+    ("path", "payload", "needle"),
+    [
+        ("extract", {"title": "only a title"}, "abstract"),
+        ("extract", {"title": "t", "abstract": "   "}, "abstract"),
+        ("extract", {"title": "t", "abstract": "x" * 20001}, "abstract"),
+        ("extract", {"title": "t", "abstract": 12}, "abstract"),
+        ("extract", b'{"title": "t", "abstract": ', ""),
+        ("extract_batch", {"documents": [{"abstract": "a b c"}] * 33}, "documents"),
+        ("extract_batch", {"documents": []}, "documents"),
+    ],
+)
+def test_service_rejects_bad_input_with_a_4xx(service, path, payload, needle):
+    if isinstance(payload, bytes):
+        response = httpx.post(
+            f"{service}/{path}", content=payload, headers={"Content-Type": "application/json"}
+        )
+    else:
+        response = httpx.post(f"{service}/{path}", json=payload, timeout=30)
+    assert 400 <= response.status_code < 500, (response.status_code, response.text)
+    assert needle in response.text
+
+
+def test_service_survives_a_burst(service):
+    from concurrent.futures import ThreadPoolExecutor
+
+    doc = {
+        "title": "Alkaloids of Coptis chinensis",
+        "abstract": "Berberine was isolated from Coptis chinensis.",
+    }
+
+    def call(_):
+        return httpx.post(f"{service}/extract", json=doc, timeout=120).status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(call, range(200)))
+    assert all(status == 200 for status in statuses), sorted(set(statuses))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from npre.modeling.extractor import RelationExtractor
 
@@ -26,7 +27,14 @@ def load_champion(uri: str) -> LoadedModel:
 
     from npre.tracking import tracking_uri
 
-    mlflow.set_tracking_uri(tracking_uri())
+    backend = tracking_uri()
+    if backend.startswith("sqlite:///") and not Path(backend[len("sqlite:///") :]).exists():
+        # opening it would create an empty database: say what is missing instead
+        raise ChampionNotFound(
+            f"cannot load {uri}: no MLflow database at {backend}. Run `make demo` (or "
+            "`dvc repro`) to train and register a champion, or set MLFLOW_TRACKING_URI."
+        )
+    mlflow.set_tracking_uri(backend)
     version = "unknown"
     try:
         if uri.startswith("models:/") and "@" in uri:
@@ -35,7 +43,7 @@ def load_champion(uri: str) -> LoadedModel:
         model = mlflow.pyfunc.load_model(uri)
     except MlflowException as exc:
         raise ChampionNotFound(
-            f"cannot load {uri} from {tracking_uri()}: {exc.message}. Run `make demo` (or "
+            f"cannot load {uri} from {backend}: {exc.message}. Run `make demo` (or "
             "`dvc repro`) to train and register a champion, or set MLFLOW_TRACKING_URI / "
             "NPRE_MODEL_URI."
         ) from None
