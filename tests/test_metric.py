@@ -94,3 +94,14 @@ def test_score_command(tmp_path):
     scores = json.loads((tmp_path / "s.json").read_text())
     assert (scores["precision"], scores["recall"]) == (1.0, 0.5)
     assert scores["f1"] == pytest.approx(2 / 3)
+
+
+def test_score_command_names_a_broken_prediction_line(tmp_path):
+    (tmp_path / "gold.json").write_text(json.dumps({"1": {"PMID": "1", "relations": []}}))
+    (tmp_path / "pred.jsonl").write_text('{"PMID": "1", "relations": []}\n{"PMID": "2", "relat\n')
+    result = CliRunner().invoke(
+        app,
+        ["score", "--gold", str(tmp_path / "gold.json"), "--pred", str(tmp_path / "pred.jsonl")],
+    )
+    assert result.exit_code == 1
+    assert "pred.jsonl:2: not a prediction record" in result.output

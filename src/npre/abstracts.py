@@ -6,29 +6,20 @@ are reported, not invented.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from npre.records import Document, RecordError
+from npre.records import Document, iter_json_lines
 
 
 def read_abstract_cache(path: Path) -> dict[str, Document]:
-    cache: dict[str, Document] = {}
-    with Path(path).open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-                pmid = str(raw["PMID"])
-                cache[pmid] = Document(
-                    PMID=pmid,
-                    ArticleTitle=str(raw.get("ArticleTitle", "")),
-                    AbstractText=str(raw.get("AbstractText", "")),
-                )
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise RecordError(f"{path}:{line_no}: not an abstract record: {exc}") from None
-    return cache
+    def convert(raw: dict) -> Document:
+        return Document(
+            PMID=str(raw["PMID"]),
+            ArticleTitle=str(raw.get("ArticleTitle", "")),
+            AbstractText=str(raw.get("AbstractText", "")),
+        )
+
+    return {doc.PMID: doc for doc in iter_json_lines(path, "an abstract record", convert)}
 
 
 def fetch_abstracts(

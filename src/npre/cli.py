@@ -539,12 +539,16 @@ def score(
     """Score predictions against gold relations with the paper's metric."""
     from npre.evaluation import read_predictions
     from npre.metric import score as paper_score
-    from npre.records import read_curated_set
+    from npre.records import RecordError, read_curated_set
 
-    gold_docs = read_curated_set(gold)
+    try:
+        gold_docs = read_curated_set(gold)
+        predicted = read_predictions(pred)
+    except (RecordError, OSError) as exc:
+        _fail(str(exc))
     result = paper_score(
         {d.PMID: d.label_pairs() for d in gold_docs},
-        read_predictions(pred),
+        predicted,
         {d.PMID: d.kingdom or "unknown" for d in gold_docs},
     )
     if out:

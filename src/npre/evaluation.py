@@ -8,7 +8,7 @@ from pathlib import Path
 from npre.metric import score
 from npre.modeling.extractor import ExtractorConfig, RelationExtractor
 from npre.params import EvaluateParams
-from npre.records import Document, read_curated_set
+from npre.records import Document, iter_json_lines, read_curated_set
 
 
 def predict(extractor: RelationExtractor, docs: list[Document]) -> list[dict]:
@@ -28,16 +28,12 @@ def predict(extractor: RelationExtractor, docs: list[Document]) -> list[dict]:
 def read_predictions(path: Path) -> dict[str, list[tuple[str, str]]]:
     """Predictions JSON Lines -> {PMID: [(organism, chemical)]}; bad lines name their number."""
     predicted: dict[str, list[tuple[str, str]]] = {}
-    with Path(path).open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                pairs = [(r["organism"], r["chemical"]) for r in row.get("relations", [])]
-                predicted.setdefault(str(row["PMID"]), []).extend(pairs)
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}:{line_no}: not a prediction record: {exc!r}") from None
+
+    def convert(row: dict) -> tuple[str, list[tuple[str, str]]]:
+        return str(row["PMID"]), [(r["organism"], r["chemical"]) for r in row.get("relations", [])]
+
+    for pmid, pairs in iter_json_lines(path, "a prediction record", convert):
+        predicted.setdefault(pmid, []).extend(pairs)
     return predicted
 
 

@@ -69,6 +69,18 @@ class RecordError(ValueError):
     """A document file has a line that is not a valid record."""
 
 
+def iter_json_lines(path: Path, what: str, convert) -> Iterator:
+    """`convert(record)` for each JSON line; a bad line stops with file, line and `what`."""
+    with Path(path).open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                yield convert(json.loads(line))
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                raise RecordError(f"{path}:{line_no}: not {what}: {exc!r}") from None
+
+
 def read_documents(path: Path) -> list[Document]:
     """Read JSON Lines documents; a bad line stops with file and line number."""
     return list(iter_documents(path))
