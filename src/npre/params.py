@@ -88,6 +88,9 @@ class ModelTrainingParams(Section):
     lora_dropout: float = Field(0.05, ge=0, lt=1)
     target_modules: list[str] = ["c_attn", "c_proj", "c_fc"]
     quantization: Literal["none", "4bit"] = "none"
+    padding: Literal["dynamic", "max_length"] = (
+        "dynamic"  # pad batches to their longest, or to max_length
+    )
 
 
 class SelectParams(Section):

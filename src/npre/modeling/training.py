@@ -66,11 +66,11 @@ def make_examples(tokenizer, docs: list[Document], params: ModelTrainingParams) 
     ]
 
 
-def collate(examples: list[Example], pad_id: int, device):
-    """Right-pad a batch to its longest member (dynamic padding)."""
+def collate(examples: list[Example], pad_id: int, device, width: int | None = None):
+    """Right-pad a batch to its longest member (dynamic padding) or to `width`."""
     import torch
 
-    width = max(len(e.input_ids) for e in examples)
+    width = width or max(len(e.input_ids) for e in examples)
     ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
     labels = torch.full((len(examples), width), -100, dtype=torch.long)
     mask = torch.zeros((len(examples), width), dtype=torch.long)
@@ -141,7 +141,8 @@ def train_lora(
         model.train()
         epoch_loss, epoch_batches = 0.0, 0
         for index, batch in enumerate(_batches(examples, params.batch_size, rng)):
-            ids, labels, mask = collate(batch, tokenizer.pad_token_id, device)
+            width = params.max_length if params.padding == "max_length" else None
+            ids, labels, mask = collate(batch, tokenizer.pad_token_id, device, width)
             loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
             (loss / params.grad_accumulation).backward()
             tokens += int(mask.sum())
