@@ -69,10 +69,8 @@ def main() -> None:
             [sys.executable, "-c", CHILD, *argv], check=True, capture_output=True, text=True
         )
         result = json.loads(done.stdout.strip().splitlines()[-1])
-        print(
-            f"{name:<12} {padding:<11} {result['tokens_per_second']:>9.0f} {result['peak_rss_mib']:>13.0f}",
-            flush=True,
-        )
+        rate, peak = result["tokens_per_second"], result["peak_rss_mib"]
+        print(f"{name:<12} {padding:<11} {rate:>9.0f} {peak:>13.0f}", flush=True)
 
 
 if __name__ == "__main__":
