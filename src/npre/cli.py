@@ -18,7 +18,8 @@ from npre.params import ParamsError, Section, load_section
 
 app = typer.Typer(
     help="npre: LOTUS -> sampled references -> synthetic abstracts -> (Q)LoRA extractor -> "
-    "MLflow champion. Each command is one DVC stage; see dvc.yaml.",
+    "MLflow champion. The stage commands are run by dvc.yaml; download, doi2pmid, gme and "
+    "score are tools of their own.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -403,7 +404,7 @@ def base_model(
     metrics: Path = typer.Option(..., help="JSON: vocabulary, size, pre-training loss"),
     params: Path = ParamsOption,
 ) -> None:
-    """Build the tiny GPT-2-style base model: BPE tokenizer + causal-LM pre-training."""
+    """Build the tiny GPT-2-style base model: BPE tokenizer, then LM + span-recall pre-training."""
     from npre.modeling.base_model import build_base_model
     from npre.records import read_documents
 

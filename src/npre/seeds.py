@@ -8,9 +8,7 @@ import pandas as pd
 from npre.records import Chemical, Document, Entity
 
 
-def label_documents(
-    relations: pd.DataFrame, abstracts: list[Document], item_column: str = "reference_pubmed_id"
-) -> list[Document]:
+def label_documents(relations: pd.DataFrame, abstracts: list[Document]) -> list[Document]:
     """One labelled document per abstract: its organisms, chemicals and relations."""
     docs = []
     grouped = dict(tuple(relations.groupby("reference_pubmed_id")))

@@ -104,6 +104,3 @@ class RelationExtractor:
         raw = self.tokenizer.decode(output[0, len(ids) :], skip_special_tokens=True)
         parsed = parse_relations(raw)
         return Extraction(parsed.pairs, parsed.malformed, raw)
-
-    def extract_many(self, documents: list[tuple[str, str]]) -> list[Extraction]:
-        return [self.extract(title, abstract) for title, abstract in documents]

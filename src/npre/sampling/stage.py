@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -79,6 +77,5 @@ def curve_by_sample_size(
             "references": [i + 1 for i in round_end],
             "organisms_entropy": picked[org],
             "chemicals_entropy": picked[chem],
-            "organisms_max": math.log(max(relations[org].nunique(), 1)),
         }
     )
