@@ -7,7 +7,8 @@ import pytest
 from npre.instructions import build_prompts, keyword_candidates
 from npre.params import ValidateParams
 from npre.records import Chemical, Document, Entity
-from npre.synthesis.template import synthesize
+from npre.synthesis.backends import TemplateBackend
+from npre.synthesis.generation import GenerationCache, generate_all, keep_best
 from npre.validation.gate import run_gate
 
 SEED = Document(
@@ -22,6 +23,14 @@ SEED = Document(
     chemicals=[Chemical(id="c1", label="artemisinin"), Chemical(id="c2", label="arteannuin B")],
     relations=[("o1", "c1"), ("o1", "c2")],
 )
+
+
+def synthesize(prompts, views, seed, folder):
+    """The template backend through the real generation path (cache, best-k selection)."""
+    cache = GenerationCache(folder / f"generations-{seed}.jsonl")
+    generations, _ = generate_all(prompts, TemplateBackend(), views, seed, cache)
+    cache.close()
+    return keep_best(prompts, generations, views, TemplateBackend())
 
 
 def test_keywords_never_leak_entity_names():
@@ -43,10 +52,13 @@ def test_prompts_are_reproducible_and_state_the_labels():
         )
 
 
-def test_template_views_differ_and_carry_labels():
-    docs = synthesize(build_prompts(SEED, 1, 3, seed=7), views=3, seed=7)
+def test_template_views_differ_and_carry_labels(tmp_path):
+    docs = synthesize(build_prompts(SEED, 1, 3, seed=7), views=3, seed=7, folder=tmp_path)
     assert len({d.AbstractText for d in docs}) == 3
-    assert docs == synthesize(build_prompts(SEED, 1, 3, seed=7), views=3, seed=7)
+    (tmp_path / "again").mkdir()
+    assert docs == synthesize(
+        build_prompts(SEED, 1, 3, seed=7), views=3, seed=7, folder=tmp_path / "again"
+    )
     for doc in docs:
         assert doc.label_pairs() == SEED.label_pairs()
         text = doc.AbstractText.lower()
@@ -58,8 +70,8 @@ def gx_root(tmp_path):
     return tmp_path / "expectations"
 
 
-def test_gate_quarantines_planted_failures_and_loses_nothing(gx_root):
-    good = synthesize(build_prompts(SEED, 2, 3, seed=1), views=2, seed=1)
+def test_gate_quarantines_planted_failures_and_loses_nothing(gx_root, tmp_path):
+    good = synthesize(build_prompts(SEED, 2, 3, seed=1), views=2, seed=1, folder=tmp_path)
     misaligned = good[0].model_copy(
         update={
             "PMID": "bad-align",

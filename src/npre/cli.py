@@ -345,18 +345,37 @@ def instructions(
 def synthesize(
     prompts: Path = typer.Argument(..., help="prompts from `npre instructions`"),
     out: Path = typer.Option(..., help="synthetic documents (JSON Lines)"),
+    cache: Path = typer.Option(
+        ..., help="generation cache (JSON Lines); reruns regenerate nothing"
+    ),
+    metrics: Path = typer.Option(..., help="JSON: generations cached, made and failed"),
     params: Path = ParamsOption,
 ) -> None:
-    """Generate synthetic abstracts from the prompts with the configured backend."""
+    """Generate synthetic abstracts with the configured backend; keep the best k per prompt."""
     from npre.records import read_documents, write_documents
-    from npre.synthesis.template import synthesize as template_synthesize
+    from npre.synthesis.backends import make_backend
+    from npre.synthesis.generation import GenerationCache, generate_all, keep_best
 
     settings = _params("synthesize", params)
     seed = _params("base", params).seed
     with _Timer("synthesize"):
-        docs = template_synthesize(read_documents(prompts), settings.views_per_prompt, seed)
+        prompt_docs = read_documents(prompts)
+        backend = make_backend(settings)
+        store = GenerationCache(cache)
+        concurrency = settings.openai.concurrency if settings.backend == "openai" else 1
+        try:
+            generations, report = generate_all(
+                prompt_docs, backend, settings.generations_per_prompt, seed, store, concurrency
+            )
+        finally:
+            store.close()
+        docs = keep_best(prompt_docs, generations, settings.views_per_prompt, backend)
         write_documents(out, docs)
-        typer.echo(f"{len(docs)} synthetic documents ({settings.backend})")
+        _write_json(
+            metrics, {**report.as_metrics(), "documents": len(docs), "prompts": len(prompt_docs)}
+        )
+        failed = f", {len(report.failures)} failed generations" if report.failures else ""
+        typer.echo(f"{len(docs)} synthetic documents ({settings.backend}{failed})")
 
 
 @app.command()

@@ -58,9 +58,26 @@ class InstructionsParams(Section):
     n_keywords: int = Field(5, ge=0)
 
 
+class OpenAIParams(Section):
+    """An OpenAI-compatible chat-completions server (vLLM, llama.cpp server, Ollama)."""
+
+    base_url: str = "http://127.0.0.1:8000/v1"
+    model: str = "lmsys/vicuna-13b-v1.5"
+    api_key_env: str = "OPENAI_API_KEY"  # the key is read from this variable, never logged
+    temperature: float = Field(0.7, ge=0)
+    top_p: float = Field(0.95, gt=0, le=1)
+    max_tokens: int = Field(512, ge=1)
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(4, ge=0)
+    backoff_s: float = Field(2.0, ge=0)
+    concurrency: int = Field(4, ge=1)
+
+
 class SynthesizeParams(Section):
-    backend: Literal["template"] = "template"
-    views_per_prompt: int = Field(2, ge=1)
+    backend: Literal["template", "openai"] = "template"
+    generations_per_prompt: int = Field(2, ge=1)  # N generated per prompt
+    views_per_prompt: int = Field(2, ge=1)  # the best k (by alignment score) kept
+    openai: OpenAIParams = OpenAIParams()
 
 
 class ValidateParams(Section):

@@ -129,22 +129,3 @@ def generate(prompt: Document, view: int, seed: int) -> str:
         )
     )
     return " ".join(sentences)
-
-
-def synthesize(prompts: list[Document], views: int, seed: int) -> list[Document]:
-    """`views` synthetic documents per prompt, labels carried over."""
-    docs = []
-    for prompt in prompts:
-        for view in range(views):
-            docs.append(
-                prompt.model_copy(
-                    update={
-                        "PMID": f"{prompt.PMID}-v{view}",
-                        "AbstractText": generate(prompt, view, seed),
-                        "generator": "template",
-                        "view": view,
-                        "chain_step": 0,
-                    }
-                )
-            )
-    return docs

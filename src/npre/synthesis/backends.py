@@ -1,0 +1,99 @@
+"""Generation backends behind one interface: `generate(prompt, index, seed) -> text`.
+
+- `template`: offline and deterministic (the demo default);
+- `openai`: any OpenAI-compatible chat-completions server (vLLM, llama.cpp server,
+  Ollama), with timeouts, retries with backoff and the key read from an environment
+  variable (never logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Protocol
+
+import httpx
+
+from npre.params import OpenAIParams, SynthesizeParams
+from npre.records import Document
+from npre.synthesis import template
+
+log = logging.getLogger(__name__)
+
+
+class GenerationError(RuntimeError):
+    """A generation failed after every retry; the stage records it and goes on."""
+
+
+class Backend(Protocol):
+    name: str
+    model: str
+    sampling: dict
+
+    def generate(self, prompt: Document, index: int, seed: int) -> str: ...
+
+
+class TemplateBackend:
+    name, model, sampling = "template", "template-v1", {}
+
+    def generate(self, prompt: Document, index: int, seed: int) -> str:
+        return template.generate(prompt, index, seed)
+
+
+class OpenAIBackend:
+    name = "openai"
+
+    def __init__(self, params: OpenAIParams):
+        self.params = params
+        self.model = params.model
+        self.sampling = {
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+        }
+        headers = {}
+        key = os.environ.get(params.api_key_env)
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        self.http = httpx.Client(
+            base_url=params.base_url.rstrip("/"), headers=headers, timeout=params.timeout_s
+        )
+
+    def generate(self, prompt: Document, index: int, seed: int) -> str:
+        body = {
+            "model": self.model,
+            "messages": [{"role": "user", "content": prompt.prompt or ""}],
+            "seed": seed + index,
+            **self.sampling,
+        }
+        problem = ""
+        for attempt in range(self.params.max_retries + 1):
+            if attempt:
+                delay = self.params.backoff_s * 2 ** (attempt - 1)
+                log.warning("%s: retry %d in %.1f s: %s", prompt.PMID, attempt, delay, problem)
+                time.sleep(delay)
+            try:
+                response = self.http.post("/chat/completions", json=body)
+            except httpx.HTTPError as exc:
+                problem = f"{type(exc).__name__}"
+                continue
+            if response.status_code == 429 or response.status_code >= 500:
+                problem = f"HTTP {response.status_code}"
+                continue
+            if response.status_code != 200:
+                raise GenerationError(f"HTTP {response.status_code}: {response.text[:200]}")
+            try:
+                text = response.json()["choices"][0]["message"]["content"]
+                if not isinstance(text, str):
+                    raise TypeError("content is not a string")
+                return text.strip()
+            except (ValueError, KeyError, IndexError, TypeError) as exc:
+                problem = f"malformed answer ({type(exc).__name__}: {exc})"
+        raise GenerationError(f"failed after {self.params.max_retries + 1} attempts: {problem}")
+
+
+def make_backend(params: SynthesizeParams) -> Backend:
+    if params.backend == "openai":
+        return OpenAIBackend(params.openai)
+    return TemplateBackend()
