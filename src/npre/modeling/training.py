@@ -104,9 +104,10 @@ def train_lora(
 ) -> TrainResult:
     """Train the LoRA weights of `model` (a peft model) in place.
 
-    `evaluate(epoch)` returns `valid_f1` and `valid_loss`; the best epoch has the highest F1,
-    then the lowest loss (F1 on a small validation set ties often), and `save_best()` is
-    called whenever it changes. Without `evaluate`, `save_best()` runs after the last epoch.
+    `evaluate(epoch)` returns `valid_f1` (and `valid_loss`, logged); the best epoch has the
+    highest F1, and among equal F1 (frequent on a small validation set) the latest one, the
+    most trained. `save_best()` is called whenever it changes. Without `evaluate`,
+    `save_best()` runs after the last epoch.
     """
     import torch
 
@@ -134,7 +135,7 @@ def train_lora(
         ),
     )
     result = TrainResult()
-    best: tuple[float, float] | None = None
+    best: float | None = None
     tokens, started = 0, time.perf_counter()
     bar = tqdm(total=total_steps, desc="train", unit="step")
     for epoch in range(1, params.epochs + 1):
@@ -165,8 +166,8 @@ def train_lora(
             model.eval()
             scores = evaluate(epoch)
             record.update(scores)
-            key = (scores["valid_f1"], -scores["valid_loss"])
-            if best is None or key > best:
+            key = scores["valid_f1"]
+            if best is None or key >= best:
                 best, result.best_epoch, result.best_valid_f1 = key, epoch, scores["valid_f1"]
                 if save_best:
                     save_best()
