@@ -17,7 +17,7 @@ export DVC_NO_ANALYTICS := 1
 export BENTOML_HOME := $(CURDIR)/.bentoml
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test lint serve mlflow-ui clean
+.PHONY: install demo test lint check-data serve mlflow-ui clean
 
 install: $(VENV)/.installed
 
@@ -46,6 +46,10 @@ lint: install
 
 test: lint
 	pytest
+
+# The data-quality gate: GX checkpoints on the committed LOTUS table and evaluation set.
+check-data: install
+	npre check-data --lotus data/demo/lotus_demo.tsv --eval data/demo/eval_set.json
 
 serve: install
 	bentoml serve serving.service:Extractor --host 127.0.0.1 --port $(PORT)

@@ -47,8 +47,11 @@ def get_context(project_root: Path):
     return gx.get_context(mode="file", project_root_dir=str(project_root))
 
 
-def ensure_project(context) -> None:
-    """Create the data source, asset, suite, validation definition and checkpoint if absent."""
+def ensure_checkpoint(context, name: str, expectations, id_column: str):
+    """Create (if absent) the asset, suite, validation definition and checkpoint `name`.
+
+    Committed JSON wins: a piece already in the project is used as it is.
+    """
     import great_expectations as gx
 
     try:
@@ -56,38 +59,59 @@ def ensure_project(context) -> None:
     except (KeyError, ValueError):
         datasource = context.data_sources.add_pandas(DATASOURCE)
     try:
-        asset = datasource.get_asset(ASSET)
+        asset = datasource.get_asset(name)
     except LookupError:
-        asset = datasource.add_dataframe_asset(ASSET)
+        asset = datasource.add_dataframe_asset(name)
     try:
         batch = asset.get_batch_definition("whole_frame")
     except KeyError:
         batch = asset.add_batch_definition_whole_dataframe("whole_frame")
     try:
-        suite = context.suites.get(SUITE)
+        suite = context.suites.get(name)
     except gx.exceptions.DataContextError:
-        suite = gx.ExpectationSuite(name=SUITE, expectations=_suite_expectations(gx))
-        suite = context.suites.add(suite)
+        suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations(gx)))
     try:
-        definition = context.validation_definitions.get(SUITE)
+        definition = context.validation_definitions.get(name)
     except gx.exceptions.DataContextError:
         definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=SUITE, data=batch, suite=suite)
+            gx.ValidationDefinition(name=name, data=batch, suite=suite)
         )
     try:
-        context.checkpoints.get(SUITE)
+        return context.checkpoints.get(name)
     except gx.exceptions.DataContextError:
-        context.checkpoints.add(
+        return context.checkpoints.add(
             gx.Checkpoint(
-                name=SUITE,
+                name=name,
                 validation_definitions=[definition],
                 actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
                 result_format={
                     "result_format": "COMPLETE",
-                    "unexpected_index_column_names": ["doc_id"],
+                    "unexpected_index_column_names": [id_column],
                 },
             )
         )
+
+
+def ensure_project(context) -> None:
+    ensure_checkpoint(context, SUITE, _suite_expectations, "doc_id")
+
+
+def failures_by_id(result, id_column: str) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """From a checkpoint result: failed expectation names per row id, and counts per name."""
+    failed: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    for validation in result.run_results.values():
+        for outcome in validation.results:
+            name = _expectation_name(outcome.expectation_config)
+            if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+                raise RuntimeError(f"expectation {name} raised: {outcome.exception_info}")
+            ids = [row[id_column] for row in outcome.result.get("unexpected_index_list") or []]
+            if not ids and not outcome.success:
+                ids = ["<table>"]  # a table-level expectation failed
+            counts[name] = len(ids)
+            for row_id in ids:
+                failed.setdefault(str(row_id), []).append(name)
+    return failed, counts
 
 
 @dataclass
@@ -121,18 +145,7 @@ def run_gate(docs: list[Document], params: ValidateParams, project_root: Path) -
             "max_relations": params.max_relations,
         },
     )
-    failed: dict[str, list[str]] = {}
-    counts: dict[str, int] = {}
-    for validation in result.run_results.values():
-        for outcome in validation.results:
-            name = _expectation_name(outcome.expectation_config)
-            unexpected = outcome.result.get("unexpected_index_list") or []
-            if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-                raise RuntimeError(f"expectation {name} raised: {outcome.exception_info}")
-            ids = [row["doc_id"] for row in unexpected]
-            counts[name] = len(ids)
-            for doc_id in ids:
-                failed.setdefault(doc_id, []).append(name)
+    failed, counts = failures_by_id(result, "doc_id")
     passed, quarantined = [], []
     for doc in docs:
         reasons = failed.get(doc.PMID)
