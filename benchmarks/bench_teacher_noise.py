@@ -62,12 +62,9 @@ def main() -> None:
     clean = [d.PMID for d in docs if d.PMID not in corrupted]
     removed = sum(pmid not in kept_ids for pmid in corrupted) / len(corrupted)
     clean_kept = sum(pmid in kept_ids for pmid in clean) / len(clean)
-    print(
-        f"documents {len(docs)}, corrupted {len(corrupted)} ({args.noise:.0%}), keep_fraction {params.keep_fraction}"
-    )
-    print(
-        f"corrupted removed: {removed:.1%}   clean kept: {clean_kept:.1%}   threshold {report['loss_threshold']:.3f}"
-    )
+    print(f"documents {len(docs)}, corrupted {len(corrupted)} ({args.noise:.0%})")
+    print(f"keep_fraction {params.keep_fraction}, loss threshold {report['loss_threshold']:.3f}")
+    print(f"corrupted removed: {removed:.1%}   clean kept: {clean_kept:.1%}")
 
 
 if __name__ == "__main__":
