@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 import xml.etree.ElementTree as ET
@@ -24,11 +23,10 @@ from pathlib import Path
 
 import httpx
 
-log = logging.getLogger(__name__)
+from npre.retry import RETRY_STATUSES, Transient, with_retries
 
 EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
 MAX_BATCH = 200
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
 class PubMedError(RuntimeError):
@@ -115,7 +113,6 @@ class EutilsClient:
         self.tool = tool
         self.http = httpx.Client(timeout=timeout_s)
         self.requests = 0
-        self._retry_after: str | None = None
 
     def close(self) -> None:
         self.http.close()
@@ -146,45 +143,24 @@ class EutilsClient:
         data = {**data, "tool": self.tool}
         if self.api_key:
             data["api_key"] = self.api_key
-        problem = ""
-        self._retry_after = None
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                delay = self._delay(attempt)
-                log.warning(
-                    "%s: retry %d/%d in %.1f s: %s",
-                    endpoint,
-                    attempt,
-                    self.max_retries,
-                    delay,
-                    problem,
-                )
-                time.sleep(delay)
+
+        def attempt():
             self.limiter.wait()
             self.requests += 1
             try:
                 response = self.http.post(f"{self.base_url}/{endpoint}", data=data)
             except httpx.HTTPError as exc:  # the message names the host, never the key
-                problem = f"{type(exc).__name__}: {exc}"
-                continue
+                raise Transient(f"{type(exc).__name__}: {exc}") from None
             if response.status_code in RETRY_STATUSES:
-                problem = f"HTTP {response.status_code}"
-                self._retry_after = response.headers.get("Retry-After")
-                continue
+                raise Transient(f"HTTP {response.status_code}", response.headers.get("Retry-After"))
             if response.status_code != 200:
                 raise PubMedError(f"{what}: HTTP {response.status_code}")
             try:
                 return parse(response.content)
             except ET.ParseError as exc:
-                problem = f"malformed or truncated answer ({exc})"
-        raise PubMedError(f"{what} failed {self.max_retries + 1} times: {problem}")
+                raise Transient(f"malformed or truncated answer ({exc})") from None
 
-    def _delay(self, attempt: int) -> float:
-        """Retry-After when the server gave one, else exponential backoff."""
-        retry_after, self._retry_after = self._retry_after, None
-        if retry_after and retry_after.replace(".", "", 1).isdigit():
-            return float(retry_after)
-        return self.backoff_s * 2 ** (attempt - 1)
+        return with_retries(attempt, self.max_retries, self.backoff_s, what, PubMedError)
 
 
 def read_cache(path: Path) -> dict[str, dict]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from npre.retry import RETRY_STATUSES, Transient, with_retries
 
 ZENODO = "https://zenodo.org"
 LOTUS_RECORD = "7534071"
@@ -60,16 +61,15 @@ def download_file(client: httpx.Client, item: RecordFile, out_dir: Path, retries
     if target.exists() and file_checksum(target, item.algorithm) == item.checksum:
         return target
     partial = target.with_name(target.name + ".part")
-    problem = ""
-    for attempt in range(retries + 1):
-        if attempt:
-            time.sleep(min(2**attempt, 30))
+
+    def attempt() -> str:
         digest = hashlib.new(item.algorithm)
         try:
             with client.stream("GET", item.url) as response:
-                if response.status_code >= 500 or response.status_code == 429:
-                    problem = f"HTTP {response.status_code}"
-                    continue
+                if response.status_code in RETRY_STATUSES:
+                    raise Transient(
+                        f"HTTP {response.status_code}", response.headers.get("Retry-After")
+                    )
                 if response.status_code != 200:
                     raise DownloadError(f"{item.name}: HTTP {response.status_code}")
                 with partial.open("wb") as handle:
@@ -77,18 +77,22 @@ def download_file(client: httpx.Client, item: RecordFile, out_dir: Path, retries
                         digest.update(block)
                         handle.write(block)
         except httpx.HTTPError as exc:
-            problem = f"{type(exc).__name__}: {exc}"
-            continue
-        if digest.hexdigest() != item.checksum:
-            partial.unlink(missing_ok=True)
-            raise DownloadError(
-                f"{item.name}: {item.algorithm} checksum {digest.hexdigest()} does not match "
-                f"the record's {item.checksum}; the download was discarded"
-            )
-        partial.replace(target)
-        return target
-    partial.unlink(missing_ok=True)
-    raise DownloadError(f"{item.name}: download failed {retries + 1} times: {problem}")
+            raise Transient(f"{type(exc).__name__}: {exc}") from None
+        return digest.hexdigest()
+
+    try:
+        checksum = with_retries(attempt, retries, 1.0, f"download of {item.name}", DownloadError)
+    except DownloadError:
+        partial.unlink(missing_ok=True)
+        raise
+    if checksum != item.checksum:
+        partial.unlink(missing_ok=True)
+        raise DownloadError(
+            f"{item.name}: {item.algorithm} checksum {checksum} does not match "
+            f"the record's {item.checksum}; the download was discarded"
+        )
+    partial.replace(target)
+    return target
 
 
 def download_record(

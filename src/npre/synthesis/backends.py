@@ -8,18 +8,15 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import time
 from typing import Protocol
 
 import httpx
 
 from npre.params import OpenAIParams, SynthesizeParams
 from npre.records import Document
+from npre.retry import RETRY_STATUSES, Transient, with_retries
 from npre.synthesis import template
-
-log = logging.getLogger(__name__)
 
 
 class GenerationError(RuntimeError):
@@ -67,20 +64,14 @@ class OpenAIBackend:
             "seed": seed + index,
             **self.sampling,
         }
-        problem = ""
-        for attempt in range(self.params.max_retries + 1):
-            if attempt:
-                delay = self.params.backoff_s * 2 ** (attempt - 1)
-                log.warning("%s: retry %d in %.1f s: %s", prompt.PMID, attempt, delay, problem)
-                time.sleep(delay)
+
+        def attempt() -> str:
             try:
                 response = self.http.post("/chat/completions", json=body)
             except httpx.HTTPError as exc:
-                problem = f"{type(exc).__name__}"
-                continue
-            if response.status_code == 429 or response.status_code >= 500:
-                problem = f"HTTP {response.status_code}"
-                continue
+                raise Transient(type(exc).__name__) from None
+            if response.status_code in RETRY_STATUSES:
+                raise Transient(f"HTTP {response.status_code}", response.headers.get("Retry-After"))
             if response.status_code != 200:
                 raise GenerationError(f"HTTP {response.status_code}: {response.text[:200]}")
             try:
@@ -89,8 +80,12 @@ class OpenAIBackend:
                     raise TypeError("content is not a string")
                 return text.strip()
             except (ValueError, KeyError, IndexError, TypeError) as exc:
-                problem = f"malformed answer ({type(exc).__name__}: {exc})"
-        raise GenerationError(f"failed after {self.params.max_retries + 1} attempts: {problem}")
+                raise Transient(f"malformed answer ({type(exc).__name__}: {exc})") from None
+
+        params = self.params
+        return with_retries(
+            attempt, params.max_retries, params.backoff_s, prompt.PMID, GenerationError
+        )
 
 
 def make_backend(params: SynthesizeParams) -> Backend:
