@@ -15,28 +15,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import one_relation_documents
 
 from npre.instructions import build_prompts
 from npre.params import OpenAIParams
-from npre.records import Chemical, Document, Entity, write_documents
+from npre.records import write_documents
 from npre.synthesis.backends import OpenAIBackend
 from npre.synthesis.generation import GenerationCache, generate_all, keep_best
 
-SEEDS = [
-    Document(
-        PMID=str(i),
-        ArticleTitle=f"Metabolites of {org}",
-        AbstractText=f"A study of {org} with bioassays and spectroscopy of metabolites.",
-        organisms=[Entity(id="o", label=org)],
-        chemicals=[Chemical(id="c", label=chem)],
-        relations=[("o", "c")],
-    )
-    for i, (org, chem) in enumerate(
-        [("Artemisia annua", "artemisinin"), ("Taxus brevifolia", "paclitaxel"),
-         ("Coptis chinensis", "berberine"), ("Papaver somniferum", "morphine"),
-         ("Penicillium chrysogenum", "penicillin G"), ("Streptomyces griseus", "streptomycin")]
-    )
-]  # fmt: skip
+SEEDS = one_relation_documents(
+    "A study of {org} with bioassays and spectroscopy of metabolites.", 6
+)
 PROMPTS = [p for seed in SEEDS for p in build_prompts(seed, 1, 2, seed=0)]
 
 

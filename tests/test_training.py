@@ -3,32 +3,17 @@
 from pathlib import Path
 
 import pytest
+from conftest import one_relation_documents
 
 from npre.modeling.base_model import build_base_model
 from npre.modeling.extractor import ExtractorConfig, RelationExtractor
 from npre.modeling.loading import load_base_model, load_tokenizer
 from npre.modeling.training import document_losses, prepare_peft_model, save_adapter, train_lora
 from npre.params import BaseModelParams, DecodingParams, TrainParams
-from npre.records import Chemical, Document, Entity
 
-DOCS = [
-    Document(
-        PMID=str(i),
-        ArticleTitle=f"Metabolites of {org}",
-        AbstractText=f"Chemical study of {org} gave {chem} and other minor constituents.",
-        organisms=[Entity(id="o", label=org)],
-        chemicals=[Chemical(id="c", label=chem)],
-        relations=[("o", "c")],
-    )
-    for i, (org, chem) in enumerate(
-        [
-            ("Artemisia annua", "artemisinin"),
-            ("Taxus brevifolia", "paclitaxel"),
-            ("Coptis chinensis", "berberine"),
-            ("Papaver somniferum", "morphine"),
-        ]
-    )
-]
+DOCS = one_relation_documents(
+    "Chemical study of {org} gave {chem} and other minor constituents.", 4
+)
 
 
 @pytest.fixture(scope="module")
