@@ -42,7 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--docs", type=Path, default=Path("data/processed/synthetic_valid.jsonl"))
+    parser.add_argument("--docs", type=Path, default=Path("data/processed/gme/synthetic.jsonl"))
     parser.add_argument("--base", type=Path, default=Path("models/base"))
     parser.add_argument("--noise", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0)

@@ -46,9 +46,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--base", type=Path, default=Path("models/base"))
-    parser.add_argument(
-        "--docs", type=Path, default=Path("data/processed/synthetic_selected.jsonl")
-    )
+    parser.add_argument("--docs", type=Path, default=Path("data/processed/gme/selected.jsonl"))
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()

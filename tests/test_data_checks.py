@@ -48,5 +48,5 @@ def test_a_gold_relation_the_text_does_not_state_fails_the_gate(root, tmp_path):
     assert report["success"] is False
     assert report["failing_rows"][pmid] == [
         "expect_column_values_to_be_in_set(unresolved_ids)",
-        "expect_column_values_to_be_in_set(unaligned_relations)",
+        "expect_column_values_to_have_aligned_labels(labelled_text)",
     ]

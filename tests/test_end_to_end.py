@@ -41,7 +41,7 @@ FAST = {
         "pretrain_epochs": 1,
     },
     "select": {"teacher": {"epochs": 1, "max_steps": 3}},
-    "train": {"epochs": 2, "max_steps": 6},
+    "train": {"epochs": 2, "max_steps": 6, "eval_from_epoch": 2},
     "evaluate": {"decoding": {"max_new_tokens": 24}},
 }
 
@@ -88,54 +88,101 @@ def project(tmp_path_factory) -> Path:
     return dest
 
 
-def test_pipeline_produces_metrics_and_a_champion(project):
-    metrics = json.loads((project / "reports/evaluate/metrics.json").read_text())
-    for key in ("precision", "recall", "f1"):
-        assert 0.0 <= metrics[key] <= 1.0
-    assert metrics["documents"] >= 40
-    assert "f1" in metrics["untrained"]
-    shown = json.loads(run(["dvc", "metrics", "show", "--json"], project).stdout)
-    assert "reports/evaluate/metrics.json" in json.dumps(shown)
+def _grid(project: Path) -> dict:
+    return json.loads((project / "reports/grid.json").read_text())
+
+
+def test_every_grid_variant_is_trained_evaluated_and_tracked(project):
+    grid = _grid(project)
+    samplers = ["gme", "random"]
+    expected = {
+        f"{s}-{d}-{m}"
+        for s in samplers
+        for d in ("seeds", "synthetic", "selected")
+        for m in ("lora", "qlora")
+    }
+    assert set(grid) == expected
+    for name, row in grid.items():
+        metrics = json.loads((project / f"reports/evaluate/{name}/metrics.json").read_text())
+        assert row["f1"] == metrics["f1"] and 0.0 <= metrics["f1"] <= 1.0
+        assert metrics["documents"] >= 40
+        train = json.loads((project / f"reports/train/{name}.json").read_text())
+        assert train["quantization"] == ("4bit" if name.endswith("qlora") else "none")
+    baseline = json.loads((project / "reports/baseline/metrics.json").read_text())
+    assert 0.0 <= baseline["f1"] <= 1.0
+    shown = json.dumps(json.loads(run(["dvc", "metrics", "show", "--json"], project).stdout))
+    assert "reports/evaluate/gme-selected-qlora/metrics.json" in shown
+    assert "reports/grid.json" in shown
 
     import mlflow
-    from mlflow import MlflowClient
 
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    client = MlflowClient()
-    champion = client.get_model_version_by_alias("npre-extractor", "champion")
-    assert float(champion.tags["eval_f1"]) == pytest.approx(metrics["f1"], abs=1e-6)
     runs = mlflow.search_runs(
         experiment_names=["npre"], filter_string="tags.`npre.stage` = 'train'", output_format="list"
     )
-    assert len(runs) == 1
-    assert champion.run_id == runs[0].info.run_id
-    assert len(runs[0].inputs.dataset_inputs) == 3  # two training sets, one validation set
-    assert any(tag.startswith("dvc.md5.") for tag in runs[0].data.tags)
-    assert "eval_f1" in runs[0].data.metrics
+    by_variant = {r.data.tags["npre.variant"]: r for r in runs}
+    assert set(by_variant) == expected and len(runs) == len(expected)
+    for name, found in by_variant.items():
+        inputs = found.inputs.dataset_inputs
+        contexts = [{t.key: t.value for t in i.tags}["mlflow.data.context"] for i in inputs]
+        assert contexts.count("validation") == 1
+        assert contexts.count("training") == (1 if "-seeds-" in name else 2)
+        md5_tags = [t for t in found.data.tags if t.startswith("dvc.md5.")]
+        assert f"dvc.md5.data/processed/{name.split('-')[0]}/seeds.jsonl" in md5_tags
+        assert found.data.metrics["eval_f1"] == pytest.approx(grid[name]["f1"])
 
 
-def test_registered_model_predicts_what_evaluate_predicted(project):
+def test_champion_is_the_best_variant(project):
     import mlflow
-    import pandas as pd
+    from mlflow import MlflowClient
 
+    grid = _grid(project)
+    decision = json.loads((project / "reports/register.json").read_text())
+    best = max(grid.values(), key=lambda row: row["f1"])["f1"]
+    assert grid[decision["variant"]]["f1"] == best
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    model = mlflow.pyfunc.load_model("models:/npre-extractor@champion")
+    champion = MlflowClient().get_model_version_by_alias("npre-extractor", "champion")
+    assert float(champion.tags["eval_f1"]) == pytest.approx(best, abs=1e-6)
+    run = mlflow.get_run(champion.run_id)
+    assert run.data.tags["npre.variant"] == decision["variant"]
+
+
+FRESH_PROCESS_PREDICT = """
+import json, sys
+import mlflow, pandas as pd
+mlflow.set_tracking_uri(sys.argv[1])
+model = mlflow.pyfunc.load_model("models:/npre-extractor@champion")
+frame = pd.DataFrame(json.load(sys.stdin))
+print(json.dumps(model.predict(frame)["relations"].tolist()))
+"""
+
+
+def test_registered_model_in_a_fresh_process_predicts_what_evaluate_predicted(project):
+    variant = json.loads((project / "reports/register.json").read_text())["variant"]
     gold = json.loads((project / "data/demo/eval_set.json").read_text())
-    rows = [json.loads(line) for line in (project / "reports/evaluate/predictions.jsonl").open()][
-        :5
-    ]
-    frame = pd.DataFrame(
-        {
-            "title": [gold[r["PMID"]]["ArticleTitle"] for r in rows],
-            "abstract": [gold[r["PMID"]]["AbstractText"] for r in rows],
-        }
+    path = project / f"reports/evaluate/{variant}/predictions.jsonl"
+    rows = [json.loads(line) for line in path.open()]
+    frame = {
+        "title": [gold[r["PMID"]]["ArticleTitle"] for r in rows],
+        "abstract": [gold[r["PMID"]]["AbstractText"] for r in rows],
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS_PREDICT, f"sqlite:///{project / 'mlflow.db'}"],
+        input=json.dumps(frame),
+        cwd=project,
+        env=project_env(project),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    predicted = model.predict(frame)
-    assert predicted["relations"].tolist() == [r["relations"] for r in rows]
+    assert result.returncode == 0, result.stderr[-3000:]
+    predicted = json.loads(result.stdout.strip().splitlines()[-1])
+    assert predicted == [r["relations"] for r in rows]
 
 
 def test_data_docs_and_entropy_plots(project):
-    assert (project / "reports/data_docs/index.html").exists()
+    for sampler in ("gme", "random"):
+        assert (project / f"reports/{sampler}/data_docs/index.html").exists()
     plots = json.loads(run(["dvc", "plots", "show", "--json"], project).stdout)
     assert any("entropy_gme.csv" in json.dumps(v) for v in plots.values())
 

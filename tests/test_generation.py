@@ -109,7 +109,9 @@ def test_killed_synthesize_resumes_without_regenerating(tmp_path, root):
     fake.always_fail = "no such organism"
     try:
         params = yaml.safe_load((root / "params.yaml").read_text())
-        params["synthesize"].update({"backend": "openai", "generations_per_prompt": 2})
+        params["synthesize"].update(
+            {"backend": "openai", "generations_per_prompt": 2, "views_per_prompt": 2}
+        )
         params["synthesize"]["openai"].update(
             {"base_url": fake.url, "concurrency": 1, "backoff_s": 0.01}
         )
@@ -138,8 +140,8 @@ def test_killed_synthesize_resumes_without_regenerating(tmp_path, root):
         assert 4 <= done_before < 12
         served_before = len(fake.requests)
         assert subprocess.run(cmd, capture_output=True, env=os.environ).returncode == 0
-        metrics = json.loads((tmp_path / "m.json").read_text())
-        assert metrics["from_cache"] == done_before and metrics["generated"] == 12 - done_before
+        metrics = json.loads((tmp_path / "m.json").read_text())["generations"]
+        assert metrics["cached"] == done_before and metrics["new"] == 12 - done_before
         # at most the one request in flight at the kill is asked again
         assert len(fake.requests) - served_before <= 12 - done_before + 1
         assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 12

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from npre.instructions import build_prompts, keyword_candidates
+from npre.matching import alignment_score
 from npre.params import ValidateParams
 from npre.records import Chemical, Document, Entity
 from npre.synthesis.backends import TemplateBackend
@@ -44,12 +45,9 @@ def test_prompts_are_reproducible_and_state_the_labels():
     assert [p.prompt for p in first] == [p.prompt for p in build_prompts(SEED, 3, 3, seed=7)]
     for prompt in first:
         assert prompt.prompt.startswith("Instructions:") and prompt.prompt.endswith("Abstract:")
-        findings = prompt.extra["findings"].lower()  # the paper's matching is case-insensitive
-        assert (
-            "artemisia annua" in findings
-            and "artemisinin" in findings
-            and "arteannuin b" in findings
-        )
+        # every label the prompt carries is stated by its findings (the paper's matching)
+        assert prompt.label_pairs() == SEED.label_pairs()
+        assert alignment_score(prompt.extra["findings"], prompt.label_pairs()) == 1.0
 
 
 def test_template_views_differ_and_carry_labels(tmp_path):
@@ -88,9 +86,11 @@ def test_gate_quarantines_planted_failures_and_loses_nothing(gx_root, tmp_path):
     assert len(result.passed) + len(result.quarantined) == len(docs)
     assert {d.PMID for d in result.passed} == {d.PMID for d in good}
     reasons = {d.PMID: d.failed_expectations for d in result.quarantined}
-    assert reasons["bad-align"] == ["expect_column_values_to_be_between(alignment_score)"]
+    assert reasons["bad-align"] == ["expect_column_values_to_have_aligned_labels(labelled_text)"]
     assert reasons["bad-echo"] == ["expect_column_values_to_not_match_regex(abstract)"]
     assert reasons["dup"] == ["expect_column_values_to_be_in_set(is_duplicate)"]
     assert "expect_column_values_to_be_between(n_relations)" in reasons["no-labels"]
+    # no labels is the relation count's failure, not alignment's (vacuously aligned)
+    assert "expect_column_values_to_have_aligned_labels(labelled_text)" not in reasons["no-labels"]
     assert (gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
     json.dumps([d.model_dump() for d in result.quarantined])  # quarantine is serialisable

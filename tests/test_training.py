@@ -58,3 +58,67 @@ def test_lora_and_qlora_train_on_cpu_and_reload(base_dir, tmp_path, quantization
     extractor = RelationExtractor.load(base_dir, tmp_path, config)
     found = extractor.extract(DOCS[0].ArticleTitle, DOCS[0].AbstractText)
     assert found.malformed >= 0 and isinstance(found.relations, list)
+
+
+def test_the_train_command_runs_unchanged_under_accelerate_launch(base_dir, tmp_path):
+    """Two processes (DDP; gloo on CPU): one MLflow run, one adapter, from the main process."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import mlflow
+    import yaml
+
+    from npre.records import write_documents
+
+    write_documents(tmp_path / "train.jsonl", DOCS)
+    write_documents(tmp_path / "valid.jsonl", DOCS[:2])
+    params = {
+        "base": {"seed": 0, "num_threads": 1},
+        "train": {"epochs": 2, "batch_size": 1, "max_length": 64, "eval_from_epoch": 2},
+        "evaluate": {"decoding": {"max_new_tokens": 8}},
+        "register": {"experiment": "accelerate-test"},
+    }
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    bin_dir = Path(sys.executable).parent
+    command = [
+        str(bin_dir / "accelerate"),
+        "launch",
+        "--multi_gpu",  # torchrun's launcher; without CUDA each process trains on CPU (gloo)
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        str(bin_dir / "npre"),
+        "train",
+        "train.jsonl",
+        "--valid",
+        "valid.jsonl",
+        "--base",
+        str(base_dir),
+        "--out",
+        "adapter",
+        "--metrics",
+        "train.json",
+        "--method",
+        "lora",
+    ]
+    db = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": db, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    summary = json.loads((tmp_path / "train.json").read_text())
+    assert summary["processes"] == 2
+    # 4 documents, batch 1, 2 processes: 2 steps per epoch, each on two documents
+    assert summary["steps"] == 4 and summary["best_epoch"] == 2
+    assert (tmp_path / "adapter" / "adapter_model.safetensors").exists()
+    mlflow.set_tracking_uri(db)
+    runs = mlflow.search_runs(experiment_names=["accelerate-test"], output_format="list")
+    assert len(runs) == 1 and runs[0].data.params["processes"] == "2"

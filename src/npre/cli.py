@@ -158,14 +158,16 @@ def doi2pmid(
 @app.command()
 def sample(
     relations: Path = typer.Argument(..., help="relations table from `npre lotus`"),
-    out: Path = typer.Option(..., help="sampled references (TSV: kingdom, item, rank)"),
-    metrics: Path = typer.Option(..., help="diversity of each sampler in sample.compare (JSON)"),
+    out_dir: Path = typer.Option(
+        ..., help="folder for one reference sample per sampler: SAMPLER.tsv (kingdom, item, rank)"
+    ),
+    metrics: Path = typer.Option(..., help="diversity of each sampler's sample (JSON)"),
     curves_dir: Path = typer.Option(
         ..., help="folder for entropy-vs-size curves (CSV per sampler)"
     ),
     params: Path = ParamsOption,
 ) -> None:
-    """Sample references per kingdom (sample.sampler) and compare the samplers' diversity."""
+    """Sample references per kingdom with each of sample.samplers; compare their diversity."""
     import pandas as pd
 
     from npre.sampling.stage import curve_by_sample_size, diversity, rank_per_kingdom
@@ -177,22 +179,19 @@ def sample(
         for column in [settings.item_column, *settings.on_columns]:
             if column not in table.columns:
                 _fail(f"{relations}: no column {column!r} (sample.item_column / sample.on_columns)")
-        report, chosen = {}, None
+        report = {}
         curves_dir.mkdir(parents=True, exist_ok=True)
-        for sampler in dict.fromkeys([settings.sampler, *settings.compare]):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for sampler in dict.fromkeys(settings.samplers):
             ranking = rank_per_kingdom(table, settings, sampler, seed)
             top = ranking[ranking["rank"] <= settings.n_per_kingdom]
             report[sampler] = diversity(table, settings, top["item"].tolist())
             curve_by_sample_size(table, settings, ranking).to_csv(
                 curves_dir / f"entropy_{sampler}.csv", index=False
             )
-            if sampler == settings.sampler:
-                chosen = top
-        report["sampler"] = settings.sampler
-        out.parent.mkdir(parents=True, exist_ok=True)
-        chosen.to_csv(out, sep="\t", index=False)
+            top.to_csv(out_dir / f"{sampler}.tsv", sep="\t", index=False)
+            typer.echo(f"{sampler}: {len(top)} references")
         _write_json(metrics, report)
-        typer.echo(f"{len(chosen)} references sampled with {settings.sampler}")
 
 
 @app.command()
@@ -327,15 +326,23 @@ def instructions(
 ) -> None:
     """Write generation prompts: title, keywords and verbalised main findings."""
     from npre.instructions import build_prompts
+    from npre.keywords import make_extractor
     from npre.records import read_documents, write_documents
 
     settings = _params("instructions", params)
     seed = _params("base", params).seed
     with _Timer("instructions"):
+        try:
+            extractor = make_extractor(
+                settings.keyword_model, settings.keyword_max_words, settings.keyword_diversity
+            )
+        except RuntimeError as exc:
+            _fail(str(exc))
+        n_prompts, n_keywords = settings.prompts_per_seed, settings.n_keywords
         prompts = [
             p
             for doc in read_documents(seed_docs)
-            for p in build_prompts(doc, settings.prompts_per_seed, settings.n_keywords, seed)
+            for p in build_prompts(doc, n_prompts, n_keywords, seed, settings, extractor)
         ]
         write_documents(out, prompts)
         typer.echo(f"{len(prompts)} prompts")
@@ -348,33 +355,38 @@ def synthesize(
     cache: Path = typer.Option(
         ..., help="generation cache (JSON Lines); reruns regenerate nothing"
     ),
-    metrics: Path = typer.Option(..., help="JSON: generations cached, made and failed"),
+    metrics: Path = typer.Option(
+        ..., help="JSON: generations requested/cached/new/failed, kept per prompt, per step"
+    ),
     params: Path = ParamsOption,
 ) -> None:
-    """Generate synthetic abstracts with the configured backend; keep the best k per prompt."""
+    """Generate synthetic abstracts with the configured backend; keep the best k per prompt;
+    run the chained-generation steps (`synthesize.chain`) on the kept views."""
     from npre.records import read_documents, write_documents
-    from npre.synthesis.backends import make_backend
-    from npre.synthesis.generation import GenerationCache, generate_all, keep_best
+    from npre.synthesis.backends import BackendError, concurrency, make_backend
+    from npre.synthesis.generation import GenerationCache
+    from npre.synthesis.stage import run_synthesis
 
     settings = _params("synthesize", params)
     seed = _params("base", params).seed
+    if settings.backend == "transformers" or any(s.kind == "crossmodal" for s in settings.chain):
+        _threads(params)  # in-process models: torch's thread count from base.num_threads
     with _Timer("synthesize"):
         prompt_docs = read_documents(prompts)
-        backend = make_backend(settings)
         store = GenerationCache(cache)
-        concurrency = settings.openai.concurrency if settings.backend == "openai" else 1
         try:
-            generations, report = generate_all(
-                prompt_docs, backend, settings.generations_per_prompt, seed, store, concurrency
+            backend = make_backend(settings, seed)
+            docs, report = run_synthesis(
+                prompt_docs, backend, settings, seed, store, concurrency(settings)
             )
+        except BackendError as exc:
+            _fail(str(exc))
         finally:
             store.close()
-        docs = keep_best(prompt_docs, generations, settings.views_per_prompt, backend)
         write_documents(out, docs)
-        _write_json(
-            metrics, {**report.as_metrics(), "documents": len(docs), "prompts": len(prompt_docs)}
-        )
-        failed = f", {len(report.failures)} failed generations" if report.failures else ""
+        _write_json(metrics, report)
+        failed = report["generations"]["failed"]
+        failed = f", {failed} failed generations" if failed else ""
         typer.echo(f"{len(docs)} synthetic documents ({settings.backend}{failed})")
 
 
@@ -386,6 +398,9 @@ def validate(
     metrics: Path = typer.Option(..., help="JSON: pass rate and failures per expectation"),
     gx_root: Path = typer.Option(Path("expectations"), help="Great Expectations project folder"),
     docs: Path | None = typer.Option(None, help="copy the Data Docs HTML site here"),
+    seeds: Path | None = typer.Option(
+        None, help="seed documents: the metrics then report n-gram novelty against them"
+    ),
     params: Path = ParamsOption,
 ) -> None:
     """Run the Great Expectations checkpoint; quarantine failures; fail under the pass rate."""
@@ -399,7 +414,7 @@ def validate(
         result = run_gate(read_documents(synthetic), settings, gx_root)
         write_documents(passed, result.passed)
         write_documents(quarantine, result.quarantined)
-        report = summary(result)
+        report = summary(result, read_documents(seeds) if seeds else None)
         _write_json(metrics, report)
         if docs is not None:
             shutil.rmtree(docs, ignore_errors=True)
@@ -512,13 +527,28 @@ def train(
     base: Path = typer.Option(..., help="base model folder or hub id"),
     out: Path = typer.Option(..., help="folder for the best adapter and the run record"),
     metrics: Path = typer.Option(..., help="JSON: training summary"),
+    method: str | None = typer.Option(
+        None, help="lora | qlora: overrides train.quantization (none | 4bit)"
+    ),
+    variant: str | None = typer.Option(
+        None, help="grid variant name (MLflow run name and tag), e.g. gme-selected-qlora"
+    ),
     params: Path = ParamsOption,
 ) -> None:
-    """Fine-tune a (Q)LoRA adapter; log the run to MLflow; keep the best epoch."""
+    """Fine-tune a (Q)LoRA adapter; log the run to MLflow; keep the best epoch.
+
+    Runs unchanged under `accelerate launch` (several processes or GPUs): the main
+    process alone logs to MLflow and writes the adapter and metrics.
+    """
+    from npre.params import QUANTIZATION
     from npre.records import read_documents
     from npre.training_stage import run_training
 
     settings = _params("train", params)
+    if method is not None:
+        if method not in QUANTIZATION:
+            _fail(f"--method must be one of {', '.join(QUANTIZATION)}, got {method!r}")
+        settings = settings.model_copy(update={"quantization": QUANTIZATION[method]})
     evaluation = _params("evaluate", params)
     experiment = _params("register", params).experiment
     seed = _params("base", params).seed
@@ -534,54 +564,73 @@ def train(
             experiment,
             seed,
             threads,
+            variant,
         )
-        _write_json(metrics, summary)
-        typer.echo(f"best epoch {summary['best_epoch']}, valid F1 {summary['best_valid_f1']}")
+        if summary is not None:  # None on the other processes of `accelerate launch`
+            _write_json(metrics, summary)
+            typer.echo(f"best epoch {summary['best_epoch']}, valid F1 {summary['best_valid_f1']}")
 
 
 @app.command()
 def evaluate(
     gold: Path = typer.Argument(..., help="evaluation set (curated-set JSON)"),
     base: Path = typer.Option(..., help="base model folder"),
-    adapter: Path = typer.Option(..., help="adapter folder from `npre train`"),
+    adapter: Path | None = typer.Option(
+        None, help="adapter folder from `npre train`; without it, the untrained base model"
+    ),
     predictions: Path = typer.Option(..., help="predictions (JSON Lines: PMID, relations)"),
     metrics: Path = typer.Option(..., help="JSON: precision, recall, f1 and breakdowns"),
     params: Path = ParamsOption,
 ) -> None:
-    """Score the extractor (and the untrained base model) with the paper's metric."""
+    """Score the extractor (or the untrained base model) with the paper's metric.
+
+    With an adapter, the scores are also logged to the adapter's MLflow training run.
+    """
     from npre.evaluation import evaluate_extractor
 
     settings = _params("evaluate", params)
     experiment = _params("register", params).experiment
+    train_settings = _params("train", params)
     threads = _threads(params)
     with _Timer("evaluate"):
-        report = evaluate_extractor(gold, base, adapter, predictions, settings, experiment, threads)
-        _write_json(metrics, report)
-        typer.echo(
-            f"P {report['precision']:.3f} R {report['recall']:.3f} F1 {report['f1']:.3f} "
-            f"(untrained base model F1 {report['untrained']['f1']:.3f})"
+        report = evaluate_extractor(
+            gold, base, adapter, predictions, settings, experiment, threads, train_settings
         )
+        _write_json(metrics, report)
+        typer.echo(f"P {report['precision']:.3f} R {report['recall']:.3f} F1 {report['f1']:.3f}")
 
 
 @app.command()
 def register(
-    adapter: Path = typer.Option(
-        ..., help="adapter folder from `npre train` (holds the run record)"
+    adapters: Path = typer.Option(
+        ..., help="folder holding one adapter folder per grid variant (from `npre train`)"
+    ),
+    evaluations: Path = typer.Option(
+        ..., help="folder holding VARIANT/metrics.json per grid variant (from `npre evaluate`)"
     ),
     base: Path = typer.Option(..., help="base model folder"),
-    evaluation: Path = typer.Option(..., help="metrics JSON from `npre evaluate`"),
     out: Path = typer.Option(..., help="JSON: the registered version and the champion decision"),
+    grid_report: Path = typer.Option(..., help="JSON: precision, recall, F1 of every variant"),
     params: Path = ParamsOption,
 ) -> None:
-    """Log the extractor as an MLflow model, register it, move `champion` if it is better."""
-    from npre.registration import register_extractor
+    """Register the grid's best variant as an MLflow model; move `champion` if it is better."""
+    from npre.grid import grid_variants
+    from npre.registration import register_best_variant
 
     settings = _params("register", params)
+    variants = grid_variants(_params("sample", params), _params("grid", params))
     _threads(params)
     with _Timer("register"):
-        decision = register_extractor(adapter, base, evaluation, settings)
+        try:
+            decision, table = register_best_variant(variants, adapters, evaluations, base, settings)
+        except FileNotFoundError as exc:
+            _fail(str(exc))
+        _write_json(grid_report, table)
         _write_json(out, decision)
-        typer.echo(f"registered {settings.model_name} v{decision['version']}: {decision['reason']}")
+        typer.echo(
+            f"best variant {decision['variant']}; registered {settings.model_name} "
+            f"v{decision['version']}: {decision['reason']}"
+        )
 
 
 @app.command()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from npre.metric import score
 from npre.modeling.extractor import ExtractorConfig, RelationExtractor
-from npre.params import EvaluateParams
+from npre.params import EvaluateParams, ModelTrainingParams
 from npre.records import Document, iter_json_lines, read_curated_set
 
 
@@ -51,32 +51,41 @@ def _score_rows(docs: list[Document], rows: list[dict]) -> dict:
 def evaluate_extractor(
     gold_path: Path,
     base_dir: Path,
-    adapter_dir: Path,
+    adapter_dir: Path | None,
     predictions_path: Path,
     params: EvaluateParams,
     experiment: str,
     threads: int,
+    train_params: ModelTrainingParams,
 ) -> dict:
+    """Predict and score the evaluation set; with an adapter, log to its training run.
+
+    Without an adapter the untrained base model answers, with the input budget of
+    `train_params`: the baseline every trained variant must beat.
+    """
+    docs = read_curated_set(gold_path)
+    if adapter_dir is not None:
+        trained_config = ExtractorConfig.load(adapter_dir)
+        budget = (trained_config.max_input_chars, trained_config.max_length)
+    else:
+        budget = (train_params.max_input_chars, train_params.max_length)
+    config = ExtractorConfig(*budget, params.decoding.model_dump())
+    extractor = RelationExtractor.load(base_dir, adapter_dir, config, threads)
+    rows = predict(extractor, docs)
+    predictions_path.parent.mkdir(parents=True, exist_ok=True)
+    predictions_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    report = _score_rows(docs, rows)
+    report["documents"] = len(docs)
+    if adapter_dir is not None:
+        _log_to_training_run(adapter_dir, experiment, report, predictions_path)
+    return report
+
+
+def _log_to_training_run(adapter_dir: Path, experiment: str, report: dict, predictions: Path):
     import mlflow
 
     from npre.tracking import setup
     from npre.training_stage import read_run_id
-
-    docs = read_curated_set(gold_path)
-    trained_config = ExtractorConfig.load(adapter_dir)
-    config = ExtractorConfig(
-        trained_config.max_input_chars, trained_config.max_length, params.decoding.model_dump()
-    )
-    trained = RelationExtractor.load(base_dir, adapter_dir, config, threads)
-    rows = predict(trained, docs)
-    predictions_path.parent.mkdir(parents=True, exist_ok=True)
-    predictions_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    report = _score_rows(docs, rows)
-    untrained = _score_rows(
-        docs, predict(RelationExtractor.load(base_dir, None, config, threads), docs)
-    )
-    report["untrained"] = {k: untrained[k] for k in ("precision", "recall", "f1", "predicted")}
-    report["documents"] = len(docs)
 
     setup(experiment)
     with mlflow.start_run(run_id=read_run_id(adapter_dir)):
@@ -85,8 +94,6 @@ def evaluate_extractor(
                 "eval_precision": report["precision"],
                 "eval_recall": report["recall"],
                 "eval_f1": report["f1"],
-                "eval_untrained_f1": untrained["f1"],
             }
         )
-        mlflow.log_artifact(str(predictions_path), artifact_path="evaluation")
-    return report
+        mlflow.log_artifact(str(predictions), artifact_path="evaluation")

@@ -1,7 +1,9 @@
 """The paper's rule for "the text mentions this entity", shared by every stage.
 
 Case-insensitive; an organism also counts when written "G. species"; chemicals and
-classes by their name.
+classes by their name. A member of a derivative series ("amphidinolide B") also counts
+when the text names its series contracted, as the instructions write it: "amphidinolides
+A–D", "amphidinolides A, B and D" (stem case-insensitive, suffix letters as written).
 """
 
 from __future__ import annotations
@@ -36,7 +38,71 @@ def mentions_organism(text: str, organism: str) -> bool:
 
 
 def mentions_chemical(text: str, chemical: str) -> bool:
-    return find_span(text, [chemical]) is not None
+    return find_span(text, [chemical]) is not None or mentions_series_member(text, chemical)
+
+
+# A series member: a stem, a space, then one capital letter or a number ("eryloside G").
+SERIES_MEMBER = re.compile(r"^(?P<stem>.*[^\W\d_]\S*)\s+(?P<suffix>[A-Z]|\d{1,3})$")
+_SUFFIX = r"(?:[A-Z]|\d{1,3})(?![\w])"
+_ITEM = rf"{_SUFFIX}(?:\s*[-–—]\s*{_SUFFIX})?"
+_SEPARATOR = r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)"
+
+
+def series_member(label: str) -> tuple[str, str] | None:
+    """(stem, suffix) when `label` looks like a derivative-series member, else None."""
+    match = SERIES_MEMBER.match(label.strip())
+    return (match["stem"], match["suffix"]) if match else None
+
+
+def suffix_key(suffix: str) -> tuple[int, int]:
+    """Sort key and kind of a suffix: letters by alphabet, numbers by value."""
+    return (1, int(suffix)) if suffix.isdigit() else (0, ord(suffix))
+
+
+def plural(stem: str) -> str:
+    return stem if stem.endswith("s") else stem + "s"
+
+
+def contract_suffixes(suffixes: list[str]) -> str:
+    """Sorted suffixes with runs of 3 or more contracted: ["A","B","C","E"] -> "A–C and E"."""
+    ordered = sorted(dict.fromkeys(suffixes), key=suffix_key)
+    groups: list[list[str]] = []
+    for suffix in ordered:
+        kind, value = suffix_key(suffix)
+        if groups and suffix_key(groups[-1][-1]) == (kind, value - 1):
+            groups[-1].append(suffix)
+        else:
+            groups.append([suffix])
+    items = []
+    for run in groups:
+        items.extend([f"{run[0]}–{run[-1]}"] if len(run) >= 3 else run)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def series_name(stem: str, suffixes: list[str]) -> str:
+    """The contracted name of a series: ("amphidinolide", [A, B, C, D]) -> "amphidinolides A–D"."""
+    return f"{plural(stem)} {contract_suffixes(suffixes)}"
+
+
+def _listed_suffixes(listing: str) -> set[tuple[int, int]]:
+    keys: set[tuple[int, int]] = set()
+    for item in re.split(_SEPARATOR, listing):
+        ends = [s.strip() for s in re.split(r"[-–—]", item)]
+        first, last = suffix_key(ends[0]), suffix_key(ends[-1])
+        if first[0] == last[0]:
+            keys.update((first[0], v) for v in range(first[1], last[1] + 1))
+    return keys
+
+
+def mentions_series_member(text: str, chemical: str) -> bool:
+    """Whether `text` names `chemical` inside a contracted series ("amphidinolides A–D")."""
+    member = series_member(chemical)
+    if member is None:
+        return False
+    stem, suffix = member
+    pattern = rf"(?i:{re.escape(stem)})s?\s+(?P<listing>{_ITEM}(?:{_SEPARATOR}{_ITEM})*)"
+    wanted = suffix_key(suffix)
+    return any(wanted in _listed_suffixes(m["listing"]) for m in re.finditer(pattern, text))
 
 
 def alignment_score(text: str, pairs: list[tuple[str, str]]) -> float:

@@ -7,7 +7,7 @@ wrong type stops the stage with a message naming the key, e.g. `train.lr`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -34,8 +34,8 @@ SamplerName = Literal[
 
 
 class SampleParams(Section):
-    sampler: SamplerName = "gme"
-    compare: list[SamplerName] = ["gme", "random"]  # samplers whose diversity is reported
+    # each sampler's references feed its own synthetic data and the experiment grid
+    samplers: list[SamplerName] = Field(["gme", "random"], min_length=1)
     n_per_kingdom: int = Field(18, ge=1)
     item_column: str = "reference_pubmed_id"
     on_columns: list[str] = ["structure_wikidata", "organism_wikidata"]
@@ -56,6 +56,15 @@ class SeedsParams(Section):
 class InstructionsParams(Section):
     prompts_per_seed: int = Field(3, ge=1)
     n_keywords: int = Field(5, ge=0)
+    # KeyBERT-style keywords with this sentence-transformers model (a local folder);
+    # null: the statistical extractor. Needs the `keywords` extra.
+    keyword_model: str | None = None
+    keyword_max_words: int = Field(2, ge=1)  # longest keyphrase, in words
+    keyword_diversity: float = Field(0.5, ge=0, le=1)  # maximal-marginal-relevance weight
+    # the paper's random variations of the main findings
+    class_probability: float = Field(0.3, ge=0, le=1)  # 2+ chemicals -> "two Flavonoids"
+    series_probability: float = Field(0.7, ge=0, le=1)  # "amphidinolides A–D"
+    numbering_probability: float = Field(0.3, ge=0, le=1)  # "baicalein (1), ..."
 
 
 class OpenAIParams(Section):
@@ -73,11 +82,72 @@ class OpenAIParams(Section):
     concurrency: int = Field(4, ge=1)
 
 
+Device = Literal["auto", "cpu", "cuda"]  # auto: CUDA when present, else CPU
+
+
+class TransformersParams(Section):
+    """A local or hub causal LM run in-process, batched (left padding)."""
+
+    model: str = ""  # a local folder or a hub id
+    use_chat_template: bool = True  # when the tokenizer has one
+    batch_size: int = Field(8, ge=1)
+    max_new_tokens: int = Field(512, ge=1)
+    do_sample: bool = True
+    temperature: float = Field(0.7, gt=0)
+    top_p: float = Field(0.95, gt=0, le=1)
+    repetition_penalty: float = Field(1.0, gt=0)
+    device: Device = "auto"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"  # half types: CUDA only
+
+
+class LlamaCppParams(Section):
+    """A GGUF model through llama-cpp-python (the optional extra `npre[llama]`)."""
+
+    model_path: str = ""
+    n_ctx: int = Field(4096, ge=64)
+    n_gpu_layers: int = Field(0, ge=-1)  # -1: all layers on the GPU when llama.cpp has one
+    chat_format: str | None = None  # None: the GGUF's own chat template
+    temperature: float = Field(0.7, ge=0)
+    top_p: float = Field(0.95, gt=0, le=1)
+    max_tokens: int = Field(512, ge=1)
+
+
+class TextStepParams(Section):
+    """A chain step: the LLM rewrites the previous generation, keeping its labels."""
+
+    kind: Literal["text"]
+    instruction: str | None = None  # None: the built-in one; else a template with {facts} {text}
+
+
+class CrossModalStepParams(Section):
+    """A chain step: text -> image (diffusers) -> caption (image-to-text) -> text (the LLM)."""
+
+    kind: Literal["crossmodal"]
+    text_to_image: str  # a diffusers pipeline folder or hub id
+    captioner: str  # an image-to-text model folder or hub id (VisionEncoderDecoder, BLIP, GIT)
+    num_inference_steps: int = Field(25, ge=1)
+    guidance_scale: float = Field(7.5, ge=0)
+    height: int = Field(512, ge=8)
+    width: int = Field(512, ge=8)
+    max_caption_tokens: int = Field(40, ge=1)
+    batch_size: int = Field(4, ge=1)
+    device: Device = "auto"
+    instruction: str | None = None  # None: the built-in one; else a template with {facts} {caption}
+
+
+ChainStep = Annotated[TextStepParams | CrossModalStepParams, Field(discriminator="kind")]
+
+
 class SynthesizeParams(Section):
-    backend: Literal["template", "openai"] = "template"
+    backend: Literal["template", "openai", "transformers", "llama_cpp"] = "template"
     generations_per_prompt: int = Field(2, ge=1)  # N generated per prompt
-    views_per_prompt: int = Field(2, ge=1)  # the best k (by alignment score) kept
+    views_per_prompt: int = Field(2, ge=1)  # the best k (by alignment score) kept, at each step
+    # generations scoring less are neither kept nor chained (0: keep the best k whatever)
+    min_alignment: float = Field(0.0, ge=0, le=1)
+    chain: list[ChainStep] = []  # chained generation (CCG) steps after the first generation
     openai: OpenAIParams = OpenAIParams()
+    transformers: TransformersParams = TransformersParams()
+    llama_cpp: LlamaCppParams = LlamaCppParams()
 
 
 class ValidateParams(Section):
@@ -130,6 +200,23 @@ class TrainParams(ModelTrainingParams):
     eval_from_epoch: int = Field(1, ge=1, description="validate (F1 by generation) from this epoch")
 
 
+DataVariant = Literal["seeds", "synthetic", "selected"]
+AdapterMethod = Literal["lora", "qlora"]
+QUANTIZATION = {"lora": "none", "qlora": "4bit"}
+
+
+class GridParams(Section):
+    """The experiment grid: sample.samplers x data x methods, one `train` stage each.
+
+    data: `seeds` = the seed abstracts with their LOTUS labels; `synthetic` = the seed
+    abstracts plus every validated synthetic document; `selected` = the seed abstracts plus
+    the teacher-selected synthetic documents.
+    """
+
+    data: list[DataVariant] = Field(["seeds", "synthetic", "selected"], min_length=1)
+    methods: list[AdapterMethod] = Field(["lora", "qlora"], min_length=1)
+
+
 class DecodingParams(Section):
     max_new_tokens: int = Field(96, ge=1)
     num_beams: int = Field(1, ge=1)
@@ -148,6 +235,21 @@ class RegisterParams(Section):
     experiment: str = "npre"
 
 
+class ServeParams(Section):
+    """The HTTP API (serving/); each key can be overridden by NPRE_<KEY> in the environment."""
+
+    model_uri: str = "models:/npre-extractor@champion"
+    model_source: Literal["auto", "mlflow", "bentoml"] = Field(
+        "auto", description="auto: a built Bento serves the model packed in it, else MLflow"
+    )
+    bento_model: str = Field("npre-extractor", description="name in the BentoML model store")
+    max_chars: int = Field(20000, ge=1, description="per title and per abstract")
+    max_documents: int = Field(32, ge=1, description="per /extract_batch request")
+    max_batch_size: int = Field(32, ge=1, description="adaptive batching: documents per batch")
+    max_latency_ms: int = Field(60000, ge=1, description="adaptive batching: queueing bound")
+    num_threads: int = Field(1, ge=1, description="torch CPU threads of the model worker")
+
+
 SECTIONS: dict[str, type[Section]] = {
     "base": BaseParams,
     "lotus": LotusParams,
@@ -160,8 +262,10 @@ SECTIONS: dict[str, type[Section]] = {
     "select": SelectParams,
     "base_model": BaseModelParams,
     "train": TrainParams,
+    "grid": GridParams,
     "evaluate": EvaluateParams,
     "register": RegisterParams,
+    "serve": ServeParams,
 }
 
 S = TypeVar("S", bound=Section)

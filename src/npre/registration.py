@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from npre.grid import Variant
 from npre.params import RegisterParams
 
 INPUT_EXAMPLE = pd.DataFrame(
@@ -19,6 +20,43 @@ INPUT_EXAMPLE = pd.DataFrame(
         ],
     }
 )
+
+
+def grid_table(variants: list[Variant], evaluations_dir: Path) -> dict[str, dict]:
+    """Each variant's evaluation scores; a missing evaluation is named in the error."""
+    table = {}
+    for variant in variants:
+        path = Path(evaluations_dir) / variant.name / "metrics.json"
+        if not path.exists():
+            raise FileNotFoundError(
+                f"no evaluation for grid variant {variant.name}: {path} is missing "
+                f"(run `dvc repro evaluate@{variant.name}`)"
+            )
+        scores = json.loads(path.read_text())
+        table[variant.name] = {
+            **asdict(variant),
+            **{key: scores[key] for key in ("precision", "recall", "f1")},
+        }
+    return table
+
+
+def register_best_variant(
+    variants: list[Variant],
+    adapters_dir: Path,
+    evaluations_dir: Path,
+    base_dir: Path,
+    params: RegisterParams,
+) -> tuple[dict, dict]:
+    """Register the variant with the best evaluation F1 (ties: the first in grid order)."""
+    table = grid_table(variants, evaluations_dir)
+    best = max(variants, key=lambda v: (table[v.name]["f1"], -variants.index(v)))
+    adapter_dir = Path(adapters_dir) / best.name
+    if not adapter_dir.is_dir():
+        raise FileNotFoundError(f"no adapter for grid variant {best.name}: {adapter_dir}")
+    decision = register_extractor(
+        adapter_dir, base_dir, Path(evaluations_dir) / best.name / "metrics.json", params
+    )
+    return {**decision, "variant": best.name}, table
 
 
 def register_extractor(

@@ -49,15 +49,22 @@ def run_training(
     experiment: str,
     seed: int,
     threads: int,
-) -> dict:
-    """Train on the union of `train_sets` (file -> documents); one MLflow run records it."""
+    variant: str | None = None,
+) -> dict | None:
+    """Train on the union of `train_sets` (file -> documents); one MLflow run records it.
+
+    Under `accelerate launch` every process trains its shard; only the main process
+    validates, logs to MLflow, writes the adapter and returns the summary (others: None).
+    """
     import mlflow
 
     from npre.modeling.loading import load_base_model, load_tokenizer
+    from npre.modeling.training import make_accelerator
     from npre.tracking import run_tags, setup
 
     train_docs = [doc for docs in train_sets.values() for doc in docs]
     valid_path, valid_docs = valid_set
+    accelerator = make_accelerator()  # before loading: it picks this process's device
     tokenizer = load_tokenizer(base_dir)
     model = prepare_peft_model(load_base_model(base_dir, params.quantization), params)
     config = ExtractorConfig(params.max_input_chars, params.max_length, decoding.model_dump())
@@ -67,11 +74,16 @@ def run_training(
         save_adapter(model, tokenizer, out_dir)
         config.save(out_dir)
 
+    if not accelerator.is_main_process:
+        train_lora(model, tokenizer, train_docs, params, seed, accelerator=accelerator)
+        return None
     setup(experiment)
-    with mlflow.start_run(run_name=f"train-{params.quantization}") as run:
-        mlflow.set_tags(
-            {**run_tags([*train_sets, valid_path, str(base_dir)]), "npre.stage": "train"}
-        )
+    run_name = f"train-{variant}" if variant else f"train-{params.quantization}"
+    with mlflow.start_run(run_name=run_name) as run:
+        tags = {**run_tags([*train_sets, valid_path, str(base_dir)]), "npre.stage": "train"}
+        if variant:
+            tags["npre.variant"] = variant
+        mlflow.set_tags(tags)
         mlflow.log_params(
             {
                 **params.model_dump(),
@@ -80,6 +92,7 @@ def run_training(
                 "decoding": json.dumps(decoding.model_dump()),
                 "base_model": str(base_dir),
                 "train_files": json.dumps(list(train_sets)),
+                "processes": accelerator.num_processes,
             }
         )
         for path, docs in train_sets.items():
@@ -106,6 +119,7 @@ def run_training(
             on_epoch=lambda record: mlflow.log_metrics(
                 {k: v for k, v in record.items() if k != "epoch"}, step=record["epoch"]
             ),
+            accelerator=accelerator,
         )
         summary = {
             "best_epoch": result.best_epoch,
@@ -115,6 +129,8 @@ def run_training(
             "train_documents": len(train_docs),
             "history": result.history,
             "quantization": params.quantization,
+            "variant": variant,
+            "processes": accelerator.num_processes,
         }
         mlflow.log_metrics(
             {"best_epoch": result.best_epoch, "tokens_per_second": result.tokens_per_second}

@@ -51,7 +51,8 @@ def load_base_model(model_dir: Path, quantization: str = "none"):
         str(model_dir),
         quantization_config=config,
         dtype=torch.float32,
-        device_map={"": 0} if cuda else {"": "cpu"},
+        # this process's GPU (accelerate launch gives each process its own)
+        device_map={"": torch.cuda.current_device()} if cuda else {"": "cpu"},
     )
     if not cuda:
         _keep_trainable_cpu_layout(model)

@@ -1,8 +1,10 @@
 """(Q)LoRA fine-tuning of a causal LM on linearised documents.
 
-Used by `train` (the extractor) and `select` (the teacher). A plain PyTorch loop: dynamic
-padding, gradient accumulation, warmup then linear decay, clipping; validation F1 by
-generation after each epoch from `eval_from_epoch`; the best adapter is kept.
+Used by `train` (the extractor) and `select` (the teacher). A plain PyTorch loop driven by
+Hugging Face Accelerate, so the same command runs on one CPU or under `accelerate launch`
+on several processes or GPUs: dynamic padding, gradient accumulation, warmup then linear
+decay, clipping; validation F1 by generation after each epoch from `eval_from_epoch`, on
+the main process; the best adapter is kept.
 """
 
 from __future__ import annotations
@@ -91,6 +93,28 @@ def _batches(examples: list[Example], batch_size: int, rng: random.Random) -> li
     return batches
 
 
+def make_accelerator():
+    """One Accelerator per process; under `accelerate launch` it knows its rank and device.
+
+    Without CUDA it is told so (`cpu=True`): then several launched processes train on
+    CPU with gloo (DDP) instead of each believing it is alone.
+    """
+    from accelerate import Accelerator
+
+    from npre.modeling.loading import has_cuda
+
+    return Accelerator(cpu=not has_cuda())
+
+
+def _shard(batches: list, accelerator) -> list:
+    """This process's share of the batches; every process gets the same number (DDP)."""
+    world = accelerator.num_processes
+    if world == 1:
+        return batches
+    usable = len(batches) // world * world or len(batches)  # drop the ragged tail
+    return batches[accelerator.process_index : usable : world]
+
+
 def train_lora(
     model,
     tokenizer,
@@ -101,31 +125,37 @@ def train_lora(
     save_best: Callable[[], None] | None = None,
     eval_from_epoch: int = 1,
     on_epoch: Callable[[dict], None] | None = None,
+    accelerator=None,
 ) -> TrainResult:
     """Train the LoRA weights of `model` (a peft model) in place.
 
     `evaluate(epoch)` returns `valid_f1` (and `valid_loss`, logged); the best epoch has the
     highest F1, and among equal F1 (frequent on a small validation set) the latest one, the
     most trained. `save_best()` is called whenever it changes. Without `evaluate`,
-    `save_best()` runs after the last epoch.
+    `save_best()` runs after the last epoch. Evaluation, saving and `on_epoch` happen on the
+    main process only.
     """
     import torch
 
+    accelerator = accelerator or make_accelerator()
+    main = accelerator.is_main_process
     torch.manual_seed(seed)
-    rng = random.Random(seed)
-    device = next(model.parameters()).device
+    rng = random.Random(seed)  # the same batch order in every process, then sharded
     examples = make_examples(tokenizer, train_docs, params)
     if not examples:
         raise ValueError("no training documents")
-    steps_per_epoch = math.ceil(
-        math.ceil(len(examples) / params.batch_size) / params.grad_accumulation
+    batches_per_epoch = len(
+        _shard(_batches(examples, params.batch_size, random.Random(0)), accelerator)
     )
+    steps_per_epoch = math.ceil(batches_per_epoch / params.grad_accumulation)
     total_steps = steps_per_epoch * params.epochs
     if params.max_steps > 0:
         total_steps = min(total_steps, params.max_steps)
     warmup = int(total_steps * params.warmup_ratio)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = _optimizer(trainable, params.lr)
+    wrapped, optimizer = accelerator.prepare(model, optimizer)
+    device = accelerator.device if accelerator.num_processes > 1 else _device(model)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
         lambda s: (
@@ -137,19 +167,20 @@ def train_lora(
     result = TrainResult()
     best: float | None = None
     tokens, started = 0, time.perf_counter()
-    bar = tqdm(total=total_steps, desc="train", unit="step")
+    bar = tqdm(total=total_steps, desc="train", unit="step", disable=not main)
     for epoch in range(1, params.epochs + 1):
-        model.train()
+        wrapped.train()
         epoch_loss, epoch_batches = 0.0, 0
-        for index, batch in enumerate(_batches(examples, params.batch_size, rng)):
+        batches = _shard(_batches(examples, params.batch_size, rng), accelerator)
+        for index, batch in enumerate(batches):
             width = params.max_length if params.padding == "max_length" else None
             ids, labels, mask = collate(batch, tokenizer.pad_token_id, device, width)
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-            (loss / params.grad_accumulation).backward()
+            loss = wrapped(input_ids=ids, attention_mask=mask, labels=labels).loss
+            accelerator.backward(loss / params.grad_accumulation)
             tokens += int(mask.sum())
             epoch_loss, epoch_batches = epoch_loss + loss.item(), epoch_batches + 1
-            if (index + 1) % params.grad_accumulation == 0:
-                torch.nn.utils.clip_grad_norm_(trainable, params.max_grad_norm)
+            if (index + 1) % params.grad_accumulation == 0 or index + 1 == len(batches):
+                accelerator.clip_grad_norm_(trainable, params.max_grad_norm)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad()
@@ -162,7 +193,7 @@ def train_lora(
         optimizer.zero_grad()
         record = {"epoch": epoch, "train_loss": epoch_loss / max(epoch_batches, 1)}
         last_epoch = epoch == params.epochs or result.steps >= total_steps
-        if evaluate is not None and epoch >= eval_from_epoch:
+        if main and evaluate is not None and epoch >= eval_from_epoch:
             model.eval()
             scores = evaluate(epoch)
             record.update(scores)
@@ -171,19 +202,24 @@ def train_lora(
                 best, result.best_epoch, result.best_valid_f1 = key, epoch, scores["valid_f1"]
                 if save_best:
                     save_best()
-        if last_epoch and result.best_epoch == 0:  # never validated: keep the last epoch
+        if main and last_epoch and result.best_epoch == 0:  # never validated: the last epoch
             result.best_epoch = epoch
             if save_best:
                 save_best()
         result.history.append(record)
-        if on_epoch:
+        if main and on_epoch:
             on_epoch(record)
+        accelerator.wait_for_everyone()
         if last_epoch:
             break
     bar.close()
     model.eval()
     result.tokens_per_second = tokens / max(time.perf_counter() - started, 1e-9)
     return result
+
+
+def _device(model):
+    return next(model.parameters()).device
 
 
 def _optimizer(parameters, lr: float):

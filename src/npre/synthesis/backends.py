@@ -3,11 +3,17 @@
 - `template`: offline and deterministic (the demo default);
 - `openai`: any OpenAI-compatible chat-completions server (vLLM, llama.cpp server,
   Ollama), with timeouts, retries with backoff and the key read from an environment
-  variable (never logged).
+  variable (never logged);
+- `transformers`: a local or hub causal LM in-process, batched (`transformers_backend`);
+- `llama_cpp`: a GGUF model through llama-cpp-python, the optional extra `npre[llama]`.
+
+A backend may also offer `generate_batch(items, seed)` with a `batch_size`: the runner
+then hands it whole batches. `name`, `model` and `sampling` go into every cache key.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Protocol
 
@@ -23,6 +29,16 @@ class GenerationError(RuntimeError):
     """A generation failed after every retry; the stage records it and goes on."""
 
 
+class BackendError(RuntimeError):
+    """A backend cannot start (missing extra, missing model): the stage stops with this."""
+
+
+def missing_extra(what: str, extra: str, exc: ImportError) -> BackendError:
+    return BackendError(
+        f"{what} needs the optional extra '{extra}': pip install 'npre[{extra}]' ({exc})"
+    )
+
+
 class Backend(Protocol):
     name: str
     model: str
@@ -36,6 +52,12 @@ class TemplateBackend:
 
     def generate(self, prompt: Document, index: int, seed: int) -> str:
         return template.generate(prompt, index, seed)
+
+    def identity(self, prompt: Document) -> str:
+        """What the template reads besides the prompt text: the cache key includes it."""
+        return prompt.model_dump_json(include={"PMID", "organisms", "chemicals", "relations"}) + (
+            json.dumps(prompt.extra.get("keywords", []))
+        )
 
 
 class OpenAIBackend:
@@ -88,7 +110,21 @@ class OpenAIBackend:
         )
 
 
-def make_backend(params: SynthesizeParams) -> Backend:
+def make_backend(params: SynthesizeParams, seed: int = 0) -> Backend:
+    """The backend `synthesize.backend` names, built from its own sub-section."""
     if params.backend == "openai":
         return OpenAIBackend(params.openai)
+    if params.backend == "transformers":
+        from npre.synthesis.transformers_backend import TransformersBackend
+
+        return TransformersBackend(params.transformers)
+    if params.backend == "llama_cpp":
+        from npre.synthesis.llama_cpp_backend import LlamaCppBackend
+
+        return LlamaCppBackend(params.llama_cpp, seed)
     return TemplateBackend()
+
+
+def concurrency(params: SynthesizeParams) -> int:
+    """Parallel requests: only a server is worth several; in-process models batch instead."""
+    return params.openai.concurrency if params.backend == "openai" else 1

@@ -23,10 +23,10 @@ from npre.synthesis.backends import Backend, GenerationError
 
 
 def generation_key(backend: Backend, prompt: Document, seed: int, index: int) -> str:
-    payload = json.dumps(
-        [backend.name, backend.model, prompt.prompt, backend.sampling, seed, index], sort_keys=True
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    parts = [backend.name, backend.model, prompt.prompt, backend.sampling, seed, index]
+    if hasattr(backend, "identity"):  # a backend that reads more of the record than its prompt
+        parts.append(backend.identity(prompt))
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 class GenerationCache:
@@ -66,12 +66,17 @@ class GenerationReport:
 
     def as_metrics(self) -> dict:
         return {
-            "generations_requested": self.requested,
-            "from_cache": self.from_cache,
-            "generated": self.generated,
+            "requested": self.requested,
+            "cached": self.from_cache,
+            "new": self.generated,
             "failed": len(self.failures),
-            "failures": self.failures[:50],
         }
+
+
+def _batches(backend: Backend, todo: list) -> list[list]:
+    """Work units: whole batches for a batching backend, single requests otherwise."""
+    size = getattr(backend, "batch_size", 1) if hasattr(backend, "generate_batch") else 1
+    return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 
 def generate_all(
@@ -81,8 +86,12 @@ def generate_all(
     seed: int,
     cache: GenerationCache,
     concurrency: int = 1,
+    desc: str = "generate",
 ) -> tuple[dict[str, list[str | None]], GenerationReport]:
-    """`n` generations per prompt (None where one failed), through the cache."""
+    """`n` generations per prompt (None where one failed), through the cache.
+
+    The progress bar counts every requested generation, cached ones included.
+    """
     report = GenerationReport(requested=len(prompts) * n)
     results: dict[str, list[str | None]] = {p.PMID: [None] * n for p in prompts}
     todo = []
@@ -95,40 +104,62 @@ def generate_all(
             else:
                 todo.append((prompt, index, key))
 
-    def run(task):
-        prompt, index, key = task
-        text = backend.generate(prompt, index, seed)
-        cache.put(key, text)
-        return task, text
+    def run(batch: list) -> list[str]:
+        if hasattr(backend, "generate_batch"):
+            texts = backend.generate_batch([(prompt, index) for prompt, index, _ in batch], seed)
+        else:
+            texts = [backend.generate(batch[0][0], batch[0][1], seed)]
+        for (_, _, key), text in zip(batch, texts, strict=True):
+            cache.put(key, text)  # on disk before anything else: a kill loses nothing
+        return texts
 
+    bar = tqdm(total=report.requested, initial=report.from_cache, desc=desc, unit="gen")
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = {pool.submit(run, task): task for task in todo}
-        for future in tqdm(as_completed(futures), total=len(futures), desc="generate", unit="gen"):
-            prompt, index, _ = futures[future]
+        futures = {pool.submit(run, batch): batch for batch in _batches(backend, todo)}
+        for future in as_completed(futures):
+            batch = futures[future]
             try:
-                _, text = future.result()
+                texts = future.result()
             except GenerationError as exc:
-                report.failures.append(
-                    {"prompt": prompt.PMID, "generation": index, "error": str(exc)}
-                )
+                for prompt, index, _ in batch:
+                    report.failures.append(
+                        {"prompt": prompt.PMID, "generation": index, "error": str(exc)}
+                    )
+                bar.update(len(batch))
                 continue
-            results[prompt.PMID][index] = text
-            report.generated += 1
+            for (prompt, index, _), text in zip(batch, texts, strict=True):
+                results[prompt.PMID][index] = text
+            report.generated += len(batch)
+            bar.update(len(batch))
+    bar.close()
     return results, report
 
 
+def scored_candidates(prompt: Document, texts: list[str | None]) -> list[tuple[float, int, str]]:
+    """(alignment score, generation index, text) of the non-empty generations, best first."""
+    scored = []
+    for index, text in enumerate(texts):
+        if text:
+            candidate = prompt.model_copy(update={"AbstractText": text})
+            scored.append((alignment_score(candidate.text, prompt.label_pairs()), index, text))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return scored
+
+
 def keep_best(
-    prompts: list[Document], generations: dict[str, list[str | None]], k: int, backend: Backend
+    prompts: list[Document],
+    generations: dict[str, list[str | None]],
+    k: int,
+    backend: Backend,
+    min_alignment: float = 0.0,
 ) -> list[Document]:
-    """The paper's selector: per prompt, the k generations with the best alignment score."""
+    """The paper's selector: per prompt, the k generations with the best alignment score,
+    among those scoring at least `min_alignment`."""
     docs = []
     for prompt in prompts:
-        scored = []
-        for index, text in enumerate(generations[prompt.PMID]):
-            if text:
-                candidate = prompt.model_copy(update={"AbstractText": text})
-                scored.append((alignment_score(candidate.text, prompt.label_pairs()), index, text))
-        scored.sort(key=lambda item: (-item[0], item[1]))
+        scored = [
+            c for c in scored_candidates(prompt, generations[prompt.PMID]) if c[0] >= min_alignment
+        ]
         for view, (score, index, text) in enumerate(scored[:k]):
             docs.append(
                 prompt.model_copy(
@@ -139,7 +170,7 @@ def keep_best(
                         "view": view,
                         "chain_step": 0,
                         "alignment_score": score,
-                        "extra": {**prompt.extra, "generation": index},
+                        "extra": {**prompt.extra, "prompt_id": prompt.PMID, "generation": index},
                     }
                 )
             )

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from npre.matching import mentions_chemical, mentions_organism
 from npre.records import Document
+from npre.validation.expectations import ExpectColumnValuesToHaveAlignedLabels, labelled_text
 from npre.validation.gate import ensure_checkpoint, failures_by_id, get_context
 
 LOTUS_SUITE = "lotus_relations"
@@ -51,7 +51,7 @@ def _eval_expectations(gx) -> list:
         e.ExpectColumnValuesToBeUnique(column="PMID"),
         e.ExpectColumnValueLengthsToBeBetween(column="abstract", min_value=1),
         e.ExpectColumnValuesToBeInSet(column="unresolved_ids", value_set=[0]),
-        e.ExpectColumnValuesToBeInSet(column="unaligned_relations", value_set=[0]),
+        ExpectColumnValuesToHaveAlignedLabels(column="labelled_text", min_alignment=1.0),
     ]
 
 
@@ -65,16 +65,12 @@ def eval_frame(docs: list[Document]) -> pd.DataFrame:
         orgs = {o.id: o.label for o in doc.organisms}
         chems = {c.id: c.label for c in doc.chemicals}
         unresolved = sum(o not in orgs or c not in chems for o, c in doc.relations)
-        unaligned = sum(
-            not (mentions_organism(doc.text, org) and mentions_chemical(doc.text, chem))
-            for org, chem in doc.label_pairs()
-        )
         rows.append(
             {
                 "PMID": doc.PMID,
                 "abstract": doc.AbstractText,
                 "unresolved_ids": unresolved,
-                "unaligned_relations": unaligned,
+                "labelled_text": labelled_text(doc),  # gold relations the text must state
             }
         )
     return pd.DataFrame(rows)

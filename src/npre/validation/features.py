@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from npre.matching import alignment_score
 from npre.records import Document
+from npre.validation.expectations import labelled_text
 
 
 def document_frame(docs: list[Document]) -> pd.DataFrame:
@@ -15,7 +15,8 @@ def document_frame(docs: list[Document]) -> pd.DataFrame:
         {
             "doc_id": [doc.PMID for doc in docs],
             "abstract": [doc.AbstractText for doc in docs],
-            "alignment_score": [alignment_score(doc.text, doc.label_pairs()) for doc in docs],
+            # the custom alignment expectation computes the paper's score from this itself
+            "labelled_text": [labelled_text(doc) for doc in docs],
             "n_relations": [len(doc.relations) for doc in docs],
             "empty_labels": [
                 sum(not e.label.strip() for e in [*doc.organisms, *doc.chemicals]) for doc in docs

@@ -3,7 +3,9 @@
 The GX project lives in `expectations/gx` (a file data context): the suite, validation
 definition and checkpoint are committed JSON; thresholds are suite parameters filled from
 `params.yaml` at run time. `ensure_project` writes any piece that is missing, so a fresh
-context and the committed one are the same.
+context and the committed one are the same. Label alignment is the custom
+`ExpectColumnValuesToHaveAlignedLabels` (`npre.validation.expectations`), registered with
+GX before the context loads the suite.
 """
 
 from __future__ import annotations
@@ -13,19 +15,22 @@ from pathlib import Path
 
 from npre.params import ValidateParams
 from npre.records import Document
+from npre.validation.expectations import ExpectColumnValuesToHaveAlignedLabels
 from npre.validation.features import document_frame
+from npre.validation.metrics import synthetic_set_metrics
 
 SUITE = "synthetic_docs"
 DATASOURCE = "npre_frames"
 ASSET = "synthetic_docs"
 PROMPT_ECHO = r"(?m)^\s*(?:Instructions|Title|Keywords|Main findings|Abstract):"
+ALIGNMENT = "expect_column_values_to_have_aligned_labels(labelled_text)"  # its quarantine name
 
 
 def _suite_expectations(gx) -> list:
     e = gx.expectations
     return [
-        e.ExpectColumnValuesToBeBetween(
-            column="alignment_score", min_value={"$PARAMETER": "min_alignment"}, max_value=1.0
+        ExpectColumnValuesToHaveAlignedLabels(
+            column="labelled_text", min_alignment={"$PARAMETER": "min_alignment"}
         ),
         e.ExpectColumnValueLengthsToBeBetween(
             column="abstract",
@@ -160,11 +165,20 @@ def data_docs_dir(project_root: Path) -> Path:
     return Path(project_root) / "gx" / "uncommitted" / "data_docs" / "local_site"
 
 
-def summary(result: GateResult) -> dict:
+def summary(result: GateResult, seeds: list[Document] | None = None) -> dict:
+    """Pass rate, quarantine reasons (documents per failed expectation) and the synthetic-set
+    metrics (alignment, entity and lexical diversity; novelty against `seeds` if given)."""
     return {
         "documents": len(result.passed) + len(result.quarantined),
         "passed": len(result.passed),
         "quarantined": len(result.quarantined),
         "pass_rate": round(result.pass_rate, 4),
         "failures_by_expectation": result.failures_by_expectation,
+        **synthetic_set_metrics(
+            [*result.passed, *result.quarantined],
+            result.passed,
+            result.failures_by_expectation,
+            ALIGNMENT,
+            seeds,
+        ),
     }

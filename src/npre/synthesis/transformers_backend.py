@@ -1,0 +1,110 @@
+"""The `transformers` backend: a local or hub causal LM, run in-process and batched.
+
+Prompts go through the tokenizer's chat template when it has one; batches are left-padded
+so every row ends where its answer starts. CUDA is used when present, with half precision
+there only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+
+from npre.params import TransformersParams
+from npre.records import Document
+from npre.synthesis.backends import BackendError, GenerationError
+from npre.synthesis.devices import pick_device, pick_dtype
+
+log = logging.getLogger(__name__)
+
+
+def batch_seed(seed: int, items: list[tuple[Document, int]]) -> int:
+    """One sampling seed per batch, fixed by what is in it: the same batch samples the same."""
+    names = "|".join(f"{prompt.PMID}:{index}" for prompt, index in items)
+    return int(hashlib.sha256(f"{seed}|{names}".encode()).hexdigest()[:8], 16)
+
+
+class TransformersBackend:
+    name = "transformers"
+
+    def __init__(self, params: TransformersParams):
+        if not params.model:
+            raise BackendError("synthesize.transformers.model is empty: a folder or a hub id")
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.params = params
+        self.model = params.model
+        self.batch_size = params.batch_size
+        self.sampling = {
+            "do_sample": params.do_sample,
+            "max_new_tokens": params.max_new_tokens,
+            "repetition_penalty": params.repetition_penalty,
+        }
+        if params.do_sample:  # ignored by greedy decoding, so not part of its cache key
+            self.sampling |= {"temperature": params.temperature, "top_p": params.top_p}
+        self.device = pick_device(params.device)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(params.model)
+            self.lm = AutoModelForCausalLM.from_pretrained(
+                params.model, dtype=pick_dtype(params.dtype, self.device)
+            )
+        except OSError as exc:
+            raise BackendError(f"synthesize.transformers.model {params.model!r}: {exc}") from None
+        self.lm.to(self.device).eval()
+        self.tokenizer.padding_side = "left"  # decoder-only: answers start right after prompts
+        self.tokenizer.truncation_side = "left"  # too long: keep the end (the instructions' tail)
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.chat = bool(params.use_chat_template and self.tokenizer.chat_template)
+        positions = getattr(self.lm.config, "max_position_embeddings", None) or getattr(
+            self.lm.config, "n_positions", None
+        )
+        self.max_input_tokens = positions - params.max_new_tokens if positions else None
+        if self.max_input_tokens is not None and self.max_input_tokens < 16:
+            raise BackendError(
+                f"synthesize.transformers.max_new_tokens {params.max_new_tokens} leaves no room "
+                f"for the prompt in the model's {positions} positions"
+            )
+        self._lock = threading.Lock()  # sampling seeds the global torch RNG
+        self._torch = torch
+        log.info(
+            "transformers backend: %s on %s (chat template: %s)", self.model, self.device, self.chat
+        )
+
+    def render(self, text: str) -> str:
+        """The model's input for a prompt: its chat template around it, or the plain text."""
+        if not self.chat:
+            return text
+        messages = [{"role": "user", "content": text}]
+        return self.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
+
+    def generate(self, prompt: Document, index: int, seed: int) -> str:
+        return self.generate_batch([(prompt, index)], seed)[0]
+
+    def generate_batch(self, items: list[tuple[Document, int]], seed: int) -> list[str]:
+        torch = self._torch
+        texts = [self.render(prompt.prompt or "") for prompt, _ in items]
+        try:
+            encoded = self.tokenizer(
+                texts,
+                return_tensors="pt",
+                padding=True,
+                truncation=self.max_input_tokens is not None,
+                max_length=self.max_input_tokens,
+                add_special_tokens=not self.chat,  # a chat template writes its own specials
+            ).to(self.device)
+            with self._lock, torch.inference_mode():
+                torch.manual_seed(batch_seed(seed, items))
+                output = self.lm.generate(
+                    **encoded, pad_token_id=self.tokenizer.pad_token_id, **self.sampling
+                )
+        except (RuntimeError, ValueError, IndexError) as exc:  # e.g. CUDA out of memory
+            raise GenerationError(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+        answers = output[:, encoded["input_ids"].shape[1] :]
+        return [
+            text.strip() for text in self.tokenizer.batch_decode(answers, skip_special_tokens=True)
+        ]
