@@ -17,7 +17,7 @@ export DVC_NO_ANALYTICS := 1
 export BENTOML_HOME := $(CURDIR)/.bentoml
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test lint check-data serve mlflow-ui clean
+.PHONY: install demo test lint check-data serve bento serve-bento mlflow-ui clean
 
 install: $(VENV)/.installed
 
@@ -32,11 +32,12 @@ demo: install
 	dvc repro
 	@echo
 	@echo "== demo done =="
-	@echo "Evaluation set (the paper's metric), trained extractor:"
-	@npre score --gold data/demo/eval_set.json --pred reports/evaluate/predictions.jsonl
-	@echo "Metrics:    dvc metrics show   (all: reports/*.json)"
+	@echo "The experiment grid on the evaluation set (the paper's metric):"
+	@npre grid-table reports/grid.json --baseline reports/baseline/metrics.json \
+		--register reports/register.json
+	@echo "Metrics:    dvc metrics show   (all: reports/)"
 	@echo "Plots:      dvc plots show --json   (entropy curves, teacher losses)"
-	@echo "Data Docs:  reports/data_docs/index.html"
+	@echo "Data Docs:  reports/gme/data_docs/index.html, reports/random/data_docs/index.html"
 	@echo "MLflow UI:  make mlflow-ui   then open http://127.0.0.1:$(MLFLOW_PORT)"
 	@echo "Serve:      make serve        then POST http://127.0.0.1:$(PORT)/extract"
 
@@ -53,6 +54,15 @@ check-data: install
 
 serve: install
 	bentoml serve serving.service:Extractor --host 127.0.0.1 --port $(PORT)
+
+# The champion as a Bento: copied from the MLflow registry into the BentoML store
+# (.bentoml), then built with it, so the Bento serves without mlflow.db. No download.
+bento: install
+	python -m serving.import_champion
+	bentoml build -f serving/bentofile.yaml .
+
+serve-bento: install
+	bentoml serve npre-extractor:latest --host 127.0.0.1 --port $(PORT)
 
 mlflow-ui: install
 	mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port $(MLFLOW_PORT)

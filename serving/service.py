@@ -1,36 +1,56 @@
-"""The npre extraction API: a BentoML service serving the MLflow registry's champion.
+"""The npre extraction API: BentoML services serving the registry's champion.
 
     bentoml serve serving.service:Extractor --host 127.0.0.1 --port 3000
 
-The model is `models:/npre-extractor@champion` (override with NPRE_MODEL_URI) from the
-tracking backend in MLFLOW_TRACKING_URI (default: sqlite:///mlflow.db in the working
-directory). It runs the same `RelationExtractor` as `npre evaluate`, so served relations
-equal evaluated ones. Each relation carries where its names occur in the input (evidence).
+Two services, one process each: `Extractor` answers HTTP (validation, evidence spans) and
+calls `ExtractionModel`, whose batchable endpoint gathers the documents of concurrent
+requests into one batched `generate` call (adaptive batching: `serve.max_batch_size`,
+`serve.max_latency_ms`). The model is `serve.model_uri` (default
+`models:/npre-extractor@champion`) from the tracking backend in MLFLOW_TRACKING_URI
+(default sqlite:///mlflow.db in the working directory); a Bento built by `make bento`
+serves the copy packed in it instead. Settings: params.yaml `serve:`, overridden by
+NPRE_<KEY> variables (serving/settings.py). It runs the same `RelationExtractor` as
+`npre evaluate`, so served relations equal evaluated ones.
+
+With no registry, no champion or no packed model, `bentoml serve` exits non-zero before
+starting any worker, naming the model and how to get one; `/readyz` answers 200 only once
+the model is loaded.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 from typing import Annotated
 
+import aiohttp
 import bentoml
 from pydantic import BaseModel, Field, StringConstraints
 
-with bentoml.importing():
-    from npre.matching import find_span, organism_variants
-    from npre.service_model import load_champion
-
-MAX_CHARS = int(os.environ.get("NPRE_MAX_CHARS", "20000"))
-MAX_DOCUMENTS = int(os.environ.get("NPRE_MAX_DOCUMENTS", "32"))
-EXAMPLE_TITLE = "Sesquiterpene lactones from the aerial parts of Artemisia annua"
-EXAMPLE_ABSTRACT = (
-    "Chemical investigation of the aerial parts of Artemisia annua led to the isolation of "
-    "artemisinin and arteannuin B. Their structures were elucidated by NMR spectroscopy."
+from npre.service_model import (
+    ChampionNotFound,
+    LoadedModel,
+    load_bento_model,
+    load_champion,
+    resolve_bento_model,
+    resolve_champion,
 )
+from serving.schemas import (
+    EXAMPLE_ABSTRACT,
+    EXAMPLE_TITLE,
+    ExtractionResponse,
+    Found,
+    to_response,
+)
+from serving.settings import load_settings, model_reference
 
-Title = Annotated[str, StringConstraints(max_length=MAX_CHARS)]
+logger = logging.getLogger("npre.serving")
+
+SETTINGS = load_settings()
+SOURCE, MODEL = model_reference(SETTINGS)  # ("mlflow", a models:/ URI) or ("bentoml", a tag)
+
+Title = Annotated[str, StringConstraints(max_length=SETTINGS.max_chars)]
 AbstractText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CHARS)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SETTINGS.max_chars)
 ]
 
 
@@ -39,72 +59,119 @@ class Document(BaseModel):
     abstract: AbstractText = Field(examples=[EXAMPLE_ABSTRACT])
 
 
-class Evidence(BaseModel):
-    field: str = Field(description="'title' or 'abstract'", examples=["abstract"])
-    start: int = Field(description="character offset of the first occurrence", examples=[44])
-    end: int = Field(examples=[59])
+def _packed_model():
+    """The store model a Bento packs (`bentoml build` records it, `bentoml serve` of the
+    Bento resolves it); None when serving from the MLflow registry, or when the store
+    lacks it (then the deployment check below names the fix)."""
+    if SOURCE != "bentoml":
+        return None
+    try:
+        return bentoml.models.BentoModel(str(resolve_bento_model(MODEL).tag))
+    except ChampionNotFound:
+        return None
 
 
-class Relation(BaseModel):
-    organism: str = Field(examples=["Artemisia annua"])
-    chemical: str = Field(examples=["artemisinin"])
-    organism_evidence: Evidence | None = None
-    chemical_evidence: Evidence | None = None
+# BentoML 1.4.31+ replaces the caller's connection pool after `max_requests` calls or
+# `max_age` seconds and closes the old one, failing the calls still in flight (bentoml
+# issue #5540): keep one pool for the server's life.
+KEEP_CONNECTIONS = {"max_requests": 2**31 - 1, "max_age": 1e9}
 
 
-class ExtractionResponse(BaseModel):
-    relations: list[Relation]
-    model: str = Field(
-        description="the model URI that answered", examples=["models:/npre-extractor@champion"]
-    )
-    model_version: str = Field(description="registered version of npre-extractor", examples=["1"])
+@bentoml.service(
+    traffic={"timeout": 300},
+    workers=SETTINGS.model_workers,
+    runner_connection=KEEP_CONNECTIONS,
+)
+class ExtractionModel:
+    """Batched relation extraction; internal, called by `Extractor`."""
 
+    packed = _packed_model()
 
-def _evidence(title: str, abstract: str, names: list[str]) -> Evidence | None:
-    for field, text in (("title", title), ("abstract", abstract)):
-        span = find_span(text, names)
-        if span:
-            return Evidence(field=field, start=span[0], end=span[1])
-    return None
-
-
-@bentoml.service(resources={"cpu": "1"}, traffic={"timeout": 120})
-class Extractor:
     def __init__(self) -> None:
-        # fails fast, naming the model URI and how to get one, when there is no champion
-        self.loaded = load_champion(
-            os.environ.get("NPRE_MODEL_URI", "models:/npre-extractor@champion")
-        )
+        import torch
 
-    def _answer(self, document: Document) -> ExtractionResponse:
-        found = self.loaded.extractor.extract(document.title, document.abstract)
-        relations = [
-            Relation(
-                organism=organism,
-                chemical=chemical,
-                organism_evidence=_evidence(
-                    document.title, document.abstract, organism_variants(organism)
-                ),
-                chemical_evidence=_evidence(document.title, document.abstract, [chemical]),
-            )
-            for organism, chemical in found.relations
-        ]
-        return ExtractionResponse(
-            relations=relations, model=self.loaded.uri, model_version=self.loaded.version
+        torch.set_num_threads(SETTINGS.num_threads)
+        self.loaded: LoadedModel = (
+            load_champion(MODEL) if SOURCE == "mlflow" else load_bento_model(MODEL)
         )
+        logger.info("serving %s (version %s)", self.loaded.uri, self.loaded.version)
+
+    @bentoml.api(
+        batchable=True,
+        max_batch_size=SETTINGS.max_batch_size,
+        max_latency_ms=SETTINGS.max_latency_ms,
+    )
+    def extract_many(self, documents: list[Document]) -> list[Found]:
+        pairs = [(document.title, document.abstract) for document in documents]
+        return [
+            Found(
+                relations=found.relations,
+                model=self.loaded.uri,
+                model_version=self.loaded.version,
+            )
+            for found in self.loaded.extractor.extract_many(pairs)
+        ]
+
+
+@bentoml.service(traffic={"timeout": 300})
+class Extractor:
+    """Organism-produces-chemical relations in biomedical titles and abstracts."""
+
+    model = bentoml.depends(ExtractionModel)
+
+    @bentoml.on_deployment
+    def check_model() -> None:
+        """Runs once in the `bentoml serve` process before any worker starts, so a missing
+        model stops the server with the fix (a failing worker would be restarted forever)."""
+        try:
+            resolve_champion(MODEL) if SOURCE == "mlflow" else resolve_bento_model(MODEL)
+        except ChampionNotFound as exc:
+            raise SystemExit(f"npre: {exc}") from None
+
+    async def __is_ready__(self) -> bool:
+        """/readyz: a 503 until the model service has loaded the model.
+
+        Its socket refuses connections while it loads; left to BentoML's own probe, that
+        error escapes the handler and the /readyz request hangs until the traffic timeout
+        (and holds up shutdown).
+        """
+        probe = getattr(self.model, "is_ready", None)  # a local instance has loaded already
+        if probe is None:
+            return True
+        try:
+            return await probe(5)
+        except (aiohttp.ClientError, OSError):  # OSError: TimeoutError, refused, no socket
+            return False
 
     @bentoml.api
-    def extract(
+    async def extract(
         self,
         title: Title = Field("", examples=[EXAMPLE_TITLE]),
         abstract: AbstractText = Field(examples=[EXAMPLE_ABSTRACT]),
     ) -> ExtractionResponse:
         """Organism-produces-chemical relations stated in one title and abstract."""
-        return self._answer(Document(title=title, abstract=abstract))
+        [found] = await self._extract([Document(title=title, abstract=abstract)])
+        return to_response(title, abstract, found)
 
     @bentoml.api
-    def extract_batch(
-        self, documents: Annotated[list[Document], Field(min_length=1, max_length=MAX_DOCUMENTS)]
+    async def extract_batch(
+        self,
+        documents: Annotated[
+            list[Document], Field(min_length=1, max_length=SETTINGS.max_documents)
+        ],
     ) -> list[ExtractionResponse]:
-        """The same for several documents (at most NPRE_MAX_DOCUMENTS, default 32)."""
-        return [self._answer(document) for document in documents]
+        """The same for several documents (at most `serve.max_documents`, default 32)."""
+        found = await self._extract(documents)
+        return [
+            to_response(document.title, document.abstract, one)
+            for document, one in zip(documents, found, strict=True)
+        ]
+
+    async def _extract(self, documents: list[Document]) -> list[Found]:
+        try:
+            return await self.model.to_async.extract_many(documents)
+        except aiohttp.ClientConnectionError:
+            # a pooled connection the model service had just closed (keep-alive expiry):
+            # extraction has no side effects, so one retry on a fresh connection is safe
+            logger.warning("model service connection lost; retrying once")
+            return await self.model.to_async.extract_many(documents)

@@ -1,8 +1,9 @@
-"""The real pipeline on the demo data (training cut to a few steps), then the service over HTTP.
+"""The real pipeline on the demo data, the whole experiment grid (training cut to a few steps).
 
 One temporary copy of the project runs `dvc repro` once for the whole module; the tests
-read what it produced: metrics, the MLflow runs and registry, Data Docs, plots, and a
-second `dvc repro` that must do nothing.
+read what it produced: every variant's metrics, the MLflow runs and registry, the
+champion loaded in a fresh process, Data Docs, plots, and a second `dvc repro` that must
+do nothing. The service over HTTP is tested in test_service.py.
 """
 
 from __future__ import annotations
@@ -10,13 +11,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 from conftest import ROOT
@@ -191,122 +189,3 @@ def test_second_repro_is_a_no_op(project):
     out = run(["dvc", "repro"], project).stdout
     assert "Running stage" not in out
     assert "up to date" in run(["dvc", "status"], project).stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def service(project):
-    port = _free_port()
-    log = (project / "serve.log").open("w")
-    process = subprocess.Popen(
-        [
-            "bentoml",
-            "serve",
-            "serving.service:Extractor",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=project,
-        env=project_env(project),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail("bentoml serve exited:\n" + (project / "serve.log").read_text()[-4000:])
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        else:
-            pytest.fail(
-                "service not ready in 180 s:\n" + (project / "serve.log").read_text()[-4000:]
-            )
-        yield url
-    finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=30)
-        log.close()
-
-
-def test_service_answers_like_the_extractor(project, service):
-    import mlflow
-    from mlflow import MlflowClient
-
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    gold = json.loads((project / "data/demo/eval_set.json").read_text())
-    extractor = (
-        mlflow.pyfunc.load_model("models:/npre-extractor@champion").unwrap_python_model().extractor
-    )
-    version = str(MlflowClient().get_model_version_by_alias("npre-extractor", "champion").version)
-    docs = [
-        {"title": d["ArticleTitle"], "abstract": d["AbstractText"]} for d in list(gold.values())[:3]
-    ]
-    for doc in docs:
-        response = httpx.post(f"{service}/extract", json=doc, timeout=60)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        expected = extractor.extract(doc["title"], doc["abstract"]).relations
-        assert [(r["organism"], r["chemical"]) for r in body["relations"]] == expected
-        assert body["model_version"] == version
-        for relation in body["relations"]:  # copy-constrained: every chemical is found in the text
-            evidence = relation["chemical_evidence"]
-            text = doc[evidence["field"]][evidence["start"] : evidence["end"]]
-            assert text.lower() == relation["chemical"].lower()
-    batch = httpx.post(f"{service}/extract_batch", json={"documents": docs}, timeout=120)
-    assert batch.status_code == 200, batch.text
-    assert [b["relations"] for b in batch.json()] == [
-        httpx.post(f"{service}/extract", json=doc, timeout=60).json()["relations"] for doc in docs
-    ]
-
-
-@pytest.mark.parametrize(
-    ("path", "payload", "needle"),
-    [
-        ("extract", {"title": "only a title"}, "abstract"),
-        ("extract", {"title": "t", "abstract": "   "}, "abstract"),
-        ("extract", {"title": "t", "abstract": "x" * 20001}, "abstract"),
-        ("extract", {"title": "t", "abstract": 12}, "abstract"),
-        ("extract", b'{"title": "t", "abstract": ', ""),
-        ("extract_batch", {"documents": [{"abstract": "a b c"}] * 33}, "documents"),
-        ("extract_batch", {"documents": []}, "documents"),
-    ],
-)
-def test_service_rejects_bad_input_with_a_4xx(service, path, payload, needle):
-    if isinstance(payload, bytes):
-        response = httpx.post(
-            f"{service}/{path}", content=payload, headers={"Content-Type": "application/json"}
-        )
-    else:
-        response = httpx.post(f"{service}/{path}", json=payload, timeout=30)
-    assert 400 <= response.status_code < 500, (response.status_code, response.text)
-    assert needle in response.text
-
-
-def test_service_survives_a_burst(service):
-    from concurrent.futures import ThreadPoolExecutor
-
-    doc = {
-        "title": "Alkaloids of Coptis chinensis",
-        "abstract": "Berberine was isolated from Coptis chinensis.",
-    }
-
-    def call(_):
-        return httpx.post(f"{service}/extract", json=doc, timeout=120).status_code
-
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        statuses = list(pool.map(call, range(200)))
-    assert all(status == 200 for status in statuses), sorted(set(statuses))

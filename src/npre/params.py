@@ -247,7 +247,8 @@ class ServeParams(Section):
     max_documents: int = Field(32, ge=1, description="per /extract_batch request")
     max_batch_size: int = Field(32, ge=1, description="adaptive batching: documents per batch")
     max_latency_ms: int = Field(60000, ge=1, description="adaptive batching: queueing bound")
-    num_threads: int = Field(1, ge=1, description="torch CPU threads of the model worker")
+    num_threads: int = Field(1, ge=1, description="torch CPU threads of each model worker")
+    model_workers: int = Field(1, ge=1, description="model processes, each batching alone")
 
 
 SECTIONS: dict[str, type[Section]] = {

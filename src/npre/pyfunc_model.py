@@ -25,10 +25,14 @@ class ExtractorPythonModel(mlflow.pyfunc.PythonModel):
         missing = [c for c in INPUT_COLUMNS if c not in model_input.columns]
         if missing:
             raise ValueError(f"input lacks column(s): {', '.join(missing)}")
-        rows = []
-        for title, abstract in zip(model_input["title"], model_input["abstract"], strict=True):
-            found = self.extractor.extract(str(title), str(abstract))
-            rows.append({"relations": [{"organism": o, "chemical": c} for o, c in found.relations]})
+        documents = [
+            (str(title), str(abstract))
+            for title, abstract in zip(model_input["title"], model_input["abstract"], strict=True)
+        ]
+        found = self.extractor.extract_many(documents, batch_size=16)  # same answers, faster
+        rows = [
+            {"relations": [{"organism": o, "chemical": c} for o, c in f.relations]} for f in found
+        ]
         return pd.DataFrame(rows)
 
 

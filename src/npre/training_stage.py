@@ -21,7 +21,8 @@ def validation_scores(
     from npre.modeling.training import document_losses
 
     gold = {d.PMID: d.label_pairs() for d in docs}
-    predicted = {d.PMID: extractor.extract(d.ArticleTitle, d.AbstractText).relations for d in docs}
+    found = extractor.extract_many([(d.ArticleTitle, d.AbstractText) for d in docs], 16)
+    predicted = {d.PMID: f.relations for d, f in zip(docs, found, strict=True)}
     losses = document_losses(extractor.model, extractor.tokenizer, docs, params)
     return {"valid_f1": score(gold, predicted)["f1"], "valid_loss": sum(losses) / len(losses)}
 

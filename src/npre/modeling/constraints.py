@@ -80,20 +80,30 @@ class SpanGrammar:
 
 
 class CopyConstraintProcessor:
-    """A transformers logits processor that masks every token the grammar forbids."""
+    """A transformers logits processor that masks every token the grammar forbids.
 
-    def __init__(self, grammar: SpanGrammar, prompt_length: int):
-        self.grammar = grammar
+    Batched: row `r` of `input_ids` belongs to document `r // num_beams` (generate expands
+    each document into `num_beams` consecutive rows) and is checked against that
+    document's grammar. The prompt is left-padded to one width, so every row's output
+    starts at `prompt_length`.
+    """
+
+    def __init__(self, grammars: list[SpanGrammar], prompt_length: int, num_beams: int = 1):
+        self.grammars = grammars
         self.prompt_length = prompt_length
+        self.num_beams = num_beams
 
     def __call__(self, input_ids, scores):
         import torch
 
         mask = torch.full_like(scores, float("-inf"))
         for row in range(input_ids.shape[0]):
+            grammar = self.grammars[row // self.num_beams]
             generated = input_ids[row, self.prompt_length :].tolist()
-            allowed = list(self.grammar.allowed(generated))
-            mask[row, allowed] = 0.0
+            if grammar.eos in generated:  # finished: generate pads this row, any token will do
+                mask[row] = 0.0
+                continue
+            mask[row, list(grammar.allowed(generated))] = 0.0
         return scores + mask
 
 

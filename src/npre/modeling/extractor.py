@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -68,39 +69,92 @@ class RelationExtractor:
         return cls(model, tokenizer, config)
 
     def extract(self, title: str, abstract: str) -> Extraction:
-        """Relations stated in one document (greedy or beam decoding, as configured)."""
-        import torch
+        """Relations stated in one document (greedy or beam decoding, as configured).
 
-        cfg, dec = self.config, self.decoding
-        budget = max(cfg.max_length - dec.max_new_tokens, 8) - 2
-        ids = prompt_ids(self.tokenizer, title, abstract, cfg.max_input_chars, budget)
+        The same code path as `extract_many`, with a batch of one.
+        """
+        return self.extract_many([(title, abstract)])[0]
+
+    def extract_many(
+        self, documents: Sequence[tuple[str, str]], batch_size: int | None = None
+    ) -> list[Extraction]:
+        """Relations of many `(title, abstract)` documents, one `generate` call per batch.
+
+        Prompts are left-padded to a common width (generate derives GPT-2 position ids
+        from the attention mask, so each row sees the positions it would see alone).
+        `batch_size` caps the rows per call (default: all); documents are batched by
+        prompt length, so little padding is computed. Results are in input order.
+        """
+        dec = self.decoding
+        budget = max(self.config.max_length - dec.max_new_tokens, 8) - 2
+        prompts = [
+            prompt_ids(self.tokenizer, title, abstract, self.config.max_input_chars, budget)
+            for title, abstract in documents
+        ]
         limit = getattr(self.model.config, "n_positions", None) or getattr(
             self.model.config, "max_position_embeddings", 1024
         )
-        max_new = max(1, min(dec.max_new_tokens, limit - len(ids)))
+        # a document's output budget: max_new_tokens, less what the position table lacks
+        budgets = [max(1, min(dec.max_new_tokens, limit - len(ids))) for ids in prompts]
+        # one generate call needs one budget: group by it (nearly always one group)
+        order = sorted(range(len(prompts)), key=lambda i: (budgets[i], len(prompts[i])))
+        size = batch_size or len(prompts) or 1
+        results: list[Extraction | None] = [None] * len(prompts)
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and end - start < size:
+                if budgets[order[end]] != budgets[order[start]]:
+                    break
+                end += 1
+            rows = order[start:end]
+            outputs = self._generate([prompts[i] for i in rows], budgets[rows[0]])
+            for i, output in zip(rows, outputs, strict=True):
+                raw = self.tokenizer.decode(output, skip_special_tokens=True)
+                parsed = parse_relations(raw)
+                results[i] = Extraction(parsed.pairs, parsed.malformed, raw)
+            start = end
+        return results  # type: ignore[return-value]
+
+    def _generate(self, prompts: list[list[int]], max_new_tokens: int) -> list[list[int]]:
+        """Generated ids (up to and without the first </s>) of each left-padded prompt."""
+        import torch
+
+        dec = self.decoding
+        eos, pad = self.tokenizer.eos_token_id, self.tokenizer.pad_token_id
+        width = max(len(ids) for ids in prompts)
         device = next(self.model.parameters()).device
-        input_ids = torch.tensor([ids], device=device)
+        input_ids = torch.tensor(
+            [[pad] * (width - len(ids)) + ids for ids in prompts], device=device
+        )
+        attention_mask = torch.tensor(
+            [[0] * (width - len(ids)) + [1] * len(ids) for ids in prompts], device=device
+        )
         processors = None
         if dec.copy_constrained:
             from transformers import LogitsProcessorList
 
             from npre.modeling.constraints import CopyConstraintProcessor, grammar_for
 
-            grammar = grammar_for(self.tokenizer, ids[:-2])  # the source, without </s><s>
-            processors = LogitsProcessorList([CopyConstraintProcessor(grammar, len(ids))])
+            # each document's source, without the </s><s> that ends its prompt
+            grammars = [grammar_for(self.tokenizer, ids[:-2]) for ids in prompts]
+            processors = LogitsProcessorList(
+                [CopyConstraintProcessor(grammars, width, dec.num_beams)]
+            )
         with torch.no_grad():
             output = self.model.generate(
                 input_ids=input_ids,
-                attention_mask=torch.ones_like(input_ids),
-                max_new_tokens=max_new,
+                attention_mask=attention_mask,
+                max_new_tokens=max_new_tokens,
                 do_sample=False,
                 num_beams=dec.num_beams,
                 length_penalty=dec.length_penalty,
                 no_repeat_ngram_size=dec.no_repeat_ngram_size or None,
-                eos_token_id=self.tokenizer.eos_token_id,
-                pad_token_id=self.tokenizer.pad_token_id,
+                eos_token_id=eos,
+                pad_token_id=pad,
                 logits_processor=processors,
             )
-        raw = self.tokenizer.decode(output[0, len(ids) :], skip_special_tokens=True)
-        parsed = parse_relations(raw)
-        return Extraction(parsed.pairs, parsed.malformed, raw)
+        generated = []
+        for row in output[:, width:].tolist():
+            generated.append(row[: row.index(eos)] if eos in row else row)
+        return generated

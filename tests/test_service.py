@@ -1,0 +1,331 @@
+"""The extraction API over real HTTP: `bentoml serve` on a free loopback port, serving a tiny
+champion registered in a temporary SQLite MLflow registry; then `make bento`'s path (import
+into a temporary BentoML store, `bentoml build`) served with the MLflow database moved away.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from conftest import ROOT, one_relation_documents
+
+from npre.matching import organism_variants
+
+BIN = str(Path(sys.executable).parent)
+URI = "models:/npre-extractor@champion"
+LIMITS = {"NPRE_MAX_CHARS": "5000", "NPRE_MAX_DOCUMENTS": "4"}  # overrides, from the environment
+TRAIN_DOCS = one_relation_documents("Chemical study of {org} gave {chem} and minor ones.", 4)
+GOLD = json.loads((ROOT / "data/demo/eval_set.json").read_text())
+DOCUMENTS = [{"title": d.ArticleTitle, "abstract": d.AbstractText} for d in TRAIN_DOCS] + [
+    {"title": d["ArticleTitle"], "abstract": d["AbstractText"]} for d in list(GOLD.values())[:3]
+]
+
+
+def test_settings_come_from_params_and_the_environment(tmp_path, monkeypatch):
+    from npre.params import ParamsError
+
+    monkeypatch.syspath_prepend(str(ROOT))  # serving/ is run from the project root
+    from serving.settings import load_settings, model_reference, model_source
+
+    settings = load_settings(ROOT / "params.yaml", environ={})
+    assert (settings.max_chars, settings.max_documents) == (20000, 32)
+    assert model_reference(settings, ROOT) == ("mlflow", URI)  # from source: the registry
+    settings = load_settings(ROOT / "params.yaml", environ={"NPRE_MAX_BATCH_SIZE": "8"})
+    assert settings.max_batch_size == 8
+    with pytest.raises(ParamsError, match="NPRE_MAX_CHARS"):
+        load_settings(ROOT / "params.yaml", environ={"NPRE_MAX_CHARS": "lots"})
+    bento = tmp_path / "bento"  # a built Bento: src/ beside bento.yaml serves its packed model
+    (bento / "src").mkdir(parents=True)
+    (bento / "bento.yaml").write_text("{}")
+    assert model_source(settings, bento / "src") == "bentoml"
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory) -> Path:
+    """A tiny trained extractor registered as npre-extractor@champion in a temp registry."""
+    import mlflow
+    import pandas as pd
+    from mlflow import MlflowClient
+
+    from npre.modeling.base_model import build_base_model
+    from npre.modeling.extractor import ExtractorConfig
+    from npre.modeling.loading import load_base_model, load_tokenizer
+    from npre.modeling.training import prepare_peft_model, save_adapter, train_lora
+    from npre.params import BaseModelParams, DecodingParams, TrainParams
+    from npre.pyfunc_model import log_extractor
+    from npre.registration import INPUT_EXAMPLE
+    from npre.registry import register_and_promote
+
+    home = tmp_path_factory.mktemp("registry")
+    base, adapter = home / "base", home / "adapter"
+    params = BaseModelParams(
+        vocab_size=400, n_positions=160, n_embd=32, n_layer=2, n_head=2, pretrain_epochs=2
+    )
+    build_base_model([d.text for d in TRAIN_DOCS] * 3, params, base, seed=0)
+    train = TrainParams(epochs=4, batch_size=2, lr=0.02, max_length=128)
+    model = prepare_peft_model(load_base_model(base), train)
+    train_lora(model, load_tokenizer(base), TRAIN_DOCS, train, seed=0)
+    save_adapter(model, load_tokenizer(base), adapter)
+    decoding = DecodingParams(max_new_tokens=24).model_dump()
+    ExtractorConfig(train.max_input_chars, train.max_length, decoding).save(adapter)
+
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{home / 'mlflow.db'}")
+    try:
+        experiment = mlflow.create_experiment("t", artifact_location=(home / "art").as_uri())
+        with mlflow.start_run(experiment_id=experiment) as run:
+            output = pd.DataFrame({"relations": [[{"organism": "o", "chemical": "c"}]]})
+            info = log_extractor(base, adapter, INPUT_EXAMPLE, output)
+        client = MlflowClient()
+        register_and_promote(
+            client, "npre-extractor", "champion", info.model_uri, run.info.run_id, 0.5
+        )
+    finally:
+        mlflow.set_tracking_uri(previous)
+    return home
+
+
+@pytest.fixture(scope="module")
+def extractor(registry):
+    """The champion's RelationExtractor, loaded in this process: what the API must answer."""
+    import mlflow
+
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{registry / 'mlflow.db'}")
+    try:
+        return mlflow.pyfunc.load_model(URI).unwrap_python_model().extractor
+    finally:
+        mlflow.set_tracking_uri(previous)
+
+
+@pytest.fixture(scope="module")
+def expected(extractor) -> list[list[tuple[str, str]]]:
+    return [extractor.extract(d["title"], d["abstract"]).relations for d in DOCUMENTS]
+
+
+def server_env(registry: Path, **extra: str) -> dict:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MLFLOW_TRACKING", "NPRE_", "BENTOML_HOME"))
+    }
+    env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
+    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{registry / 'mlflow.db'}"
+    env["BENTOML_HOME"] = str(registry / "bentoml")
+    return env | LIMITS | extra
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(target: str, cwd: Path, env: dict, log: Path):
+    """`bentoml serve TARGET` on a free loopback port; yields its URL once /readyz is 200."""
+    port = _free_port()
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [f"{BIN}/bentoml", "serve", target, "--host", "127.0.0.1", "--port", str(port)],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"bentoml serve exited:\n{log.read_text()[-4000:]}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"not ready in 120 s:\n{log.read_text()[-4000:]}")
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.5)
+            yield url
+        finally:
+            # the workers run in process groups of their own: stop them by pid if the
+            # server does not within 30 s
+            workers = psutil.Process(process.pid).children(recursive=True)
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            for worker in workers:
+                with suppress(psutil.NoSuchProcess):
+                    worker.kill()
+
+
+@pytest.fixture(scope="module")
+def service(registry):
+    env = server_env(registry)
+    with serving("serving.service:Extractor", ROOT, env, registry / "serve.log") as url:
+        yield url
+
+
+def pairs(body: dict) -> list[tuple[str, str]]:
+    return [(r["organism"], r["chemical"]) for r in body["relations"]]
+
+
+def _evidence_text(document: dict, evidence: dict) -> str:
+    return document[evidence["field"]][evidence["start"] : evidence["end"]]
+
+
+def test_a_valid_call_answers_like_the_extractor(service, expected, extractor):
+    assert any(expected), "the tiny champion should find some relation"
+    for document, relations in zip(DOCUMENTS, expected, strict=True):
+        response = httpx.post(f"{service}/extract", json=document, timeout=60)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert pairs(body) == relations
+        assert (body["model"], body["model_version"]) == (URI, "1")
+        for relation in body["relations"]:  # evidence: where each name occurs in the input
+            chemical = _evidence_text(document, relation["chemical_evidence"])
+            assert chemical.lower() == relation["chemical"].lower()  # copy-constrained
+            if relation["organism_evidence"] is not None:  # also "G. species"
+                organism = _evidence_text(document, relation["organism_evidence"])
+                assert organism.lower() in map(str.lower, organism_variants(relation["organism"]))
+    batch = DOCUMENTS[:4]
+    response = httpx.post(f"{service}/extract_batch", json={"documents": batch}, timeout=60)
+    assert response.status_code == 200, response.text
+    many = extractor.extract_many([(d["title"], d["abstract"]) for d in batch])
+    assert [pairs(b) for b in response.json()] == [m.relations for m in many] == expected[:4]
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "field", "problem"),
+    [
+        ("extract", {"title": "t", "abstract": "   "}, "abstract", "at least 1 character"),
+        ("extract", {"title": "t", "abstract": ""}, "abstract", "at least 1 character"),
+        ("extract", {"title": "t", "abstract": "x" * 5001}, "abstract", "at most 5000"),
+        ("extract", {"title": "x" * 5001, "abstract": "a"}, "title", "at most 5000"),
+        ("extract", {"title": "only a title"}, "abstract", "Field required"),
+        ("extract", {"title": "t", "abstract": 12}, "abstract", "valid string"),
+        ("extract", {"title": ["t"], "abstract": "a"}, "title", "valid string"),
+        ("extract", b'{"title": "t", "abstract": ', "", "Invalid JSON"),
+        ("extract", b"not json at all", "", "Invalid JSON"),
+        ("extract_batch", {"documents": [{"abstract": "a b"}] * 5}, "documents", "at most 4"),
+        ("extract_batch", {"documents": []}, "documents", "at least 1"),
+        ("extract_batch", {"documents": "a b c"}, "documents", "valid array"),
+        ("extract_batch", {"documents": [{"abstract": ""}]}, "abstract", "at least 1"),
+    ],
+)
+def test_bad_input_gets_a_4xx_that_says_what_is_wrong(service, path, payload, field, problem):
+    if isinstance(payload, bytes):
+        response = httpx.post(
+            f"{service}/{path}",
+            content=payload,
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
+    else:
+        response = httpx.post(f"{service}/{path}", json=payload, timeout=30)
+    assert 400 <= response.status_code < 500, (response.status_code, response.text)
+    details = response.json()["detail"]
+    assert any(problem in d["msg"] and field in map(str, d["loc"]) for d in details) or (
+        not field and any(problem in d["msg"] for d in details)
+    ), response.text
+
+
+def test_a_burst_from_16_clients_gets_no_5xx_and_the_same_answers(service, expected):
+    """200 requests, 16 at a time: adaptive batching mixes documents, answers don't change."""
+    calls = [(i % len(DOCUMENTS), i % 5 == 4) for i in range(200)]  # every 5th: a batch call
+
+    def call(job):
+        index, batch = job
+        if batch:
+            documents = [DOCUMENTS[index], DOCUMENTS[(index + 1) % len(DOCUMENTS)]]
+            response = client.post(f"{service}/extract_batch", json={"documents": documents})
+            ok = response.status_code == 200
+            want = [expected[index], expected[(index + 1) % len(DOCUMENTS)]]
+            return response.status_code, ok and [pairs(b) for b in response.json()] == want
+        response = client.post(f"{service}/extract", json=DOCUMENTS[index])
+        ok = response.status_code == 200
+        return response.status_code, ok and pairs(response.json()) == expected[index]
+
+    limits = httpx.Limits(max_connections=16)
+    with httpx.Client(timeout=120, limits=limits) as client, ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(call, calls))
+    statuses = sorted({status for status, _ in results})
+    assert statuses == [200], statuses
+    assert all(same for _, same in results)
+
+
+@pytest.mark.parametrize(
+    ("case", "needles"),
+    [
+        ("no database", [URI, "no MLflow database", "make demo"]),
+        ("no champion", [URI, "npre-extractor", "make demo"]),
+        ("no store model", ["npre-extractor", "BentoML store", "make bento"]),
+    ],
+)
+def test_startup_without_a_model_exits_non_zero_naming_it(tmp_path, case, needles):
+    env = server_env(tmp_path)  # a fresh folder: no database, an empty BentoML store
+    if case == "no champion":
+        import mlflow
+
+        previous = mlflow.get_tracking_uri()
+        mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+        mlflow.search_experiments()  # creates an empty, valid registry
+        mlflow.set_tracking_uri(previous)
+    if case == "no store model":
+        env["NPRE_MODEL_SOURCE"] = "bentoml"
+    command = [f"{BIN}/bentoml", "serve", "serving.service:Extractor", "--port", str(_free_port())]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    for needle in needles:
+        assert needle in result.stderr, result.stderr[-3000:]
+
+
+def test_the_built_bento_serves_without_the_mlflow_database(registry, expected, tmp_path):
+    """`make bento`: import the champion into the BentoML store, build; then serve the
+    Bento with the MLflow database and artifacts moved away."""
+    env = server_env(registry)
+    for command in (
+        [f"{BIN}/python", "-m", "serving.import_champion"],
+        [f"{BIN}/bentoml", "build", "-f", "serving/bentofile.yaml", "."],
+    ):
+        result = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+    assert "npre-extractor:" in result.stdout + result.stderr
+
+    away = tmp_path / "away"
+    away.mkdir()
+    moved = [registry / "mlflow.db", registry / "art"]
+    for path in moved:
+        path.rename(away / path.name)
+    try:
+        env["NPRE_MODEL_URI"] = "models:/nowhere@champion"  # not used by a Bento
+        with serving("npre-extractor:latest", tmp_path, env, tmp_path / "serve.log") as url:
+            for document, relations in zip(DOCUMENTS, expected, strict=True):
+                response = httpx.post(f"{url}/extract", json=document, timeout=60)
+                assert response.status_code == 200, response.text
+                body = response.json()
+                assert pairs(body) == relations
+                assert body["model"].startswith("npre-extractor:")
+                assert body["model_version"] == "1"
+    finally:
+        for path in moved:
+            (away / path.name).rename(path)
