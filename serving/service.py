@@ -24,7 +24,7 @@ from typing import Annotated
 
 import aiohttp
 import bentoml
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from npre.service_model import (
     ChampionNotFound,
@@ -49,8 +49,18 @@ SETTINGS = load_settings()
 SOURCE, MODEL = model_reference(SETTINGS)  # ("mlflow", a models:/ URI) or ("bentoml", a tag)
 
 Title = Annotated[str, StringConstraints(max_length=SETTINGS.max_chars)]
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("the abstract is blank: send the text to extract from")
+    return text  # kept as sent: evidence offsets are character spans of the client's text
+
+
 AbstractText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SETTINGS.max_chars)
+    str,
+    StringConstraints(min_length=1, max_length=SETTINGS.max_chars),
+    AfterValidator(_not_blank),
 ]
 
 

@@ -148,8 +148,9 @@ def test_batched_generation_answers_exactly_as_one_by_one(extractor, num_beams):
     assert extractor.extract_many([]) == []
 
 
-def test_prompts_of_different_lengths_are_left_padded(extractor):
+def test_the_batched_documents_mix_prompt_lengths(extractor):
+    """A precondition of the batched-equals-one-by-one test: padding really happens."""
     from npre.modeling.tokens import prompt_ids
 
     lengths = {len(prompt_ids(extractor.tokenizer, t, a, 400, 80)) for t, a in DOCUMENTS}
-    assert len(lengths) > 1  # the batch above really mixes prompt lengths
+    assert len(lengths) > 1

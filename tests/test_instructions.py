@@ -84,6 +84,17 @@ def test_matching_accepts_contracted_forms_only_for_listed_members():
     assert mentions_chemical(text, "amphidinolide D")
     assert not mentions_chemical(text, "amphidinolide C")
     assert not mentions_chemical("Erylosides a new family", "Eryloside A")  # suffix case kept
+    # a series is named from a word start: a longer name does not state its members
+    assert not mentions_chemical("Isoamphidinolides A–D were found.", "amphidinolide B")
+
+
+def test_short_name_fragments_block_only_equal_keywords():
+    from npre.keywords import is_clean
+
+    excluded = {"ent", "kaurane", "taxus"}
+    assert is_clean("treatment", excluded) and is_clean("present study", excluded)
+    assert not is_clean("ent", excluded)
+    assert not is_clean("kauranes", excluded) and not is_clean("taxus bark", excluded)
 
 
 def test_class_verbalisation_makes_the_class_the_label():

@@ -74,6 +74,7 @@ def test_score_command(tmp_path):
             {
                 "PMID": "11",
                 "relations": [{"organism": "penicillium chrysogenum", "chemical": "Penicillin G"}],
+                "malformed": 2,
             }
         )
         + "\n"
@@ -93,6 +94,7 @@ def test_score_command(tmp_path):
     assert result.exit_code == 0, result.output
     scores = json.loads((tmp_path / "s.json").read_text())
     assert (scores["precision"], scores["recall"]) == (1.0, 0.5)
+    assert scores["malformed_pieces"] == 2
     assert scores["f1"] == pytest.approx(2 / 3)
 
 
@@ -153,7 +155,7 @@ def test_score_command_equals_a_direct_reading_of_the_metric(tmp_path, seed):
 
     rng = random.Random(seed)
     organisms = ["Artemisia annua", "A. annua", "Taxus brevifolia", "Coptis chinensis"]
-    chemicals = ["artemisinin", "the alkaloid X", "paclitaxel", "berberine", "an-ol", "10-DAB"]
+    chemicals = ["artemisinin", "the alkaloid X", "Theobromine", "berberine", "Anthrone", "10-DAB"]
     gold_docs, predictions = [], []
     for index in range(12):
         pmid = str(1000 + index)
@@ -192,5 +194,9 @@ def test_score_command_equals_a_direct_reading_of_the_metric(tmp_path, seed):
     )
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output.strip().splitlines()[-1])
+    for row in predictions:  # each written form normalises as the direct reading says
+        for r in row["relations"]:
+            assert normalise(r["chemical"]) == _direct_normalise(r["chemical"])
+            assert normalise(r["organism"]) == _direct_normalise(r["organism"])
     expected = _direct_scores(gold_docs, predictions)
     assert (printed["precision"], printed["recall"], printed["f1"]) == pytest.approx(expected)

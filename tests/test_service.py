@@ -205,6 +205,14 @@ def test_a_valid_call_answers_like_the_extractor(service, expected, extractor):
             if relation["organism_evidence"] is not None:  # also "G. species"
                 organism = _evidence_text(document, relation["organism_evidence"])
                 assert organism.lower() in map(str.lower, organism_variants(relation["organism"]))
+    # leading whitespace is kept, so evidence offsets index the text as sent
+    found = next(d for d, r in zip(DOCUMENTS, expected, strict=True) if r)
+    padded = {**found, "abstract": "  \n " + found["abstract"]}
+    body = httpx.post(f"{service}/extract", json=padded, timeout=60).json()
+    assert body["relations"]
+    for relation in body["relations"]:
+        chemical = _evidence_text(padded, relation["chemical_evidence"])
+        assert chemical.lower() == relation["chemical"].lower()
     batch = DOCUMENTS[:4]
     response = httpx.post(f"{service}/extract_batch", json={"documents": batch}, timeout=60)
     assert response.status_code == 200, response.text
@@ -215,7 +223,7 @@ def test_a_valid_call_answers_like_the_extractor(service, expected, extractor):
 @pytest.mark.parametrize(
     ("path", "payload", "field", "problem"),
     [
-        ("extract", {"title": "t", "abstract": "   "}, "abstract", "at least 1 character"),
+        ("extract", {"title": "t", "abstract": "   "}, "abstract", "the abstract is blank"),
         ("extract", {"title": "t", "abstract": ""}, "abstract", "at least 1 character"),
         ("extract", {"title": "t", "abstract": "x" * 5001}, "abstract", "at most 5000"),
         ("extract", {"title": "x" * 5001, "abstract": "a"}, "title", "at most 5000"),

@@ -639,14 +639,18 @@ def score(
     pred: Path = typer.Option(..., help="predictions (JSON Lines: PMID, relations)"),
     out: Path | None = typer.Option(None, help="write the scores here (JSON)"),
 ) -> None:
-    """Score predictions against gold relations with the paper's metric."""
+    """Score predictions against gold relations with the paper's metric.
+
+    Prints micro precision, recall and F1; --out also gets organism-only and chemical-only
+    recall, per-kingdom scores and the parse failures (`malformed_pieces`).
+    """
     from npre.evaluation import read_predictions
     from npre.metric import score as paper_score
     from npre.records import RecordError, read_curated_set
 
     try:
         gold_docs = read_curated_set(gold)
-        predicted = read_predictions(pred)
+        predicted, malformed = read_predictions(pred)
     except (RecordError, OSError) as exc:
         _fail(str(exc))
     result = paper_score(
@@ -654,6 +658,7 @@ def score(
         predicted,
         {d.PMID: d.kingdom or "unknown" for d in gold_docs},
     )
+    result["malformed_pieces"] = malformed  # parse failures the predictions file records
     if out:
         _write_json(out, result)
     typer.echo(json.dumps({k: result[k] for k in ("precision", "recall", "f1")}))

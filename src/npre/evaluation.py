@@ -30,16 +30,23 @@ def predict(extractor: RelationExtractor, docs: list[Document]) -> list[dict]:
     return rows
 
 
-def read_predictions(path: Path) -> dict[str, list[tuple[str, str]]]:
-    """Predictions JSON Lines -> {PMID: [(organism, chemical)]}; bad lines name their number."""
+def read_predictions(path: Path) -> tuple[dict[str, list[tuple[str, str]]], int]:
+    """Predictions JSON Lines -> ({PMID: [(organism, chemical)]}, malformed pieces).
+
+    Bad lines name their number; `malformed` (pieces of model output the parser dropped,
+    written by `npre evaluate`) is summed over the file, 0 where absent.
+    """
     predicted: dict[str, list[tuple[str, str]]] = {}
+    malformed = 0
 
-    def convert(row: dict) -> tuple[str, list[tuple[str, str]]]:
-        return str(row["PMID"]), [(r["organism"], r["chemical"]) for r in row.get("relations", [])]
+    def convert(row: dict) -> tuple[str, list[tuple[str, str]], int]:
+        pairs = [(r["organism"], r["chemical"]) for r in row.get("relations", [])]
+        return str(row["PMID"]), pairs, int(row.get("malformed", 0))
 
-    for pmid, pairs in iter_json_lines(path, "a prediction record", convert):
+    for pmid, pairs, dropped in iter_json_lines(path, "a prediction record", convert):
         predicted.setdefault(pmid, []).extend(pairs)
-    return predicted
+        malformed += dropped
+    return predicted, malformed
 
 
 def _score_rows(docs: list[Document], rows: list[dict]) -> dict:

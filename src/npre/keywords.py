@@ -48,9 +48,13 @@ def exclusion_words(doc: Document) -> set[str]:
 
 
 def is_clean(keyword: str, excluded: set[str]) -> bool:
-    """No word of the keyword is, or contains, an excluded word."""
+    """No word of the keyword is an excluded word, or contains one of 5+ letters.
+
+    Short name fragments ("ent" of "ent-kaurane") only block equal words, or every
+    keyword containing them ("treatment", "present") would go.
+    """
     words = re.split(r"[\s\-]+", keyword.lower())
-    return not any(x in w for w in words for x in excluded)
+    return not any(x == w or (len(x) >= 5 and x in w) for w in words for x in excluded)
 
 
 def masked_text(doc: Document) -> str:

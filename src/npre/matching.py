@@ -100,7 +100,7 @@ def mentions_series_member(text: str, chemical: str) -> bool:
     if member is None:
         return False
     stem, suffix = member
-    pattern = rf"(?i:{re.escape(stem)})s?\s+(?P<listing>{_ITEM}(?:{_SEPARATOR}{_ITEM})*)"
+    pattern = rf"\b(?i:{re.escape(stem)})s?\s+(?P<listing>{_ITEM}(?:{_SEPARATOR}{_ITEM})*)"
     wanted = suffix_key(suffix)
     return any(wanted in _listed_suffixes(m["listing"]) for m in re.finditer(pattern, text))
 

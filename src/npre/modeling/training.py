@@ -99,11 +99,17 @@ def make_accelerator():
     Without CUDA it is told so (`cpu=True`): then several launched processes train on
     CPU with gloo (DDP) instead of each believing it is alone.
     """
+    from datetime import timedelta
+
     from accelerate import Accelerator
+    from accelerate.utils import InitProcessGroupKwargs
 
     from npre.modeling.loading import has_cuda
 
-    return Accelerator(cpu=not has_cuda())
+    # the other processes wait while the main one validates by generation: a long wait
+    # on a large validation set must not trip the collective-communication watchdog
+    patience = InitProcessGroupKwargs(timeout=timedelta(hours=4))
+    return Accelerator(cpu=not has_cuda(), kwargs_handlers=[patience])
 
 
 def _shard(batches: list, accelerator) -> list:
@@ -111,7 +117,12 @@ def _shard(batches: list, accelerator) -> list:
     world = accelerator.num_processes
     if world == 1:
         return batches
-    usable = len(batches) // world * world or len(batches)  # drop the ragged tail
+    if len(batches) < world:  # a process without a batch would hang the others
+        raise ValueError(
+            f"{len(batches)} training batch(es) for {world} processes: use fewer processes "
+            "or a smaller train.batch_size"
+        )
+    usable = len(batches) // world * world  # drop the ragged tail
     return batches[accelerator.process_index : usable : world]
 
 
