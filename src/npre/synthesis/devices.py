@@ -9,11 +9,11 @@ log = logging.getLogger(__name__)
 
 def pick_device(setting: str) -> str:
     """`auto` or `cuda`: CUDA when there is one; `cuda` without one warns, never fails."""
-    import torch
+    from npre.modeling.loading import has_cuda
 
     if setting == "cpu":
         return "cpu"
-    if torch.cuda.is_available():
+    if has_cuda():
         return "cuda"
     if setting == "cuda":
         log.warning("device 'cuda' asked for but CUDA is not available: using the CPU")
