@@ -52,3 +52,22 @@ def one_relation_documents(abstract: str, count: int):
         )
         for i, (org, chem) in enumerate(PAIRS[:count])
     ]
+
+
+def send_json(handler, data: bytes, status: int = 200) -> None:
+    """Answer an http.server request with a JSON body (possibly deliberately broken)."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def start_loopback_server(handler_class, path: str = "") -> tuple:
+    """A threaded HTTP server on a free 127.0.0.1 port: (server, base URL + path)."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}{path}"

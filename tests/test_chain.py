@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import re
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import one_relation_documents
+from conftest import one_relation_documents, send_json, start_loopback_server
 
 from npre.params import OpenAIParams, ParamsError, SynthesizeParams, load_section
 from npre.records import read_documents, write_documents
@@ -75,15 +74,9 @@ class FactsLLM:
                 text = f"Natural products remain leads. {' '.join(sentences)} "
                 text += f"(seed {body['seed']}; asked in {len(prompt)} characters)"
                 data = json.dumps({"choices": [{"message": {"content": text}}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = start_loopback_server(Handler, "/v1")
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import one_relation_documents
+from conftest import one_relation_documents, send_json, start_loopback_server
 
 from npre.instructions import build_prompts
 from npre.params import OpenAIParams
@@ -58,15 +57,9 @@ class FakeLLM:
                 text = f"Natural products. {findings} NMR gave the structures ({body['seed']})."
                 payload = {"choices": [{"message": {"role": "assistant", "content": text}}]}
                 data = b'{"choices": [' if fault == "malformed" else json.dumps(payload).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = start_loopback_server(Handler, "/v1")
 
 
 @pytest.fixture

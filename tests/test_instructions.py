@@ -198,7 +198,6 @@ def test_mmr_prefers_a_diverse_second_keyword():
 @pytest.fixture(scope="module")
 def tiny_sentence_model(tmp_path_factory):
     """A tiny BERT + mean pooling saved as a sentence-transformers folder (no hub)."""
-    pytest.importorskip("sentence_transformers")
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
@@ -238,6 +237,7 @@ def test_embedding_keywords_with_a_local_model(tiny_sentence_model):
 
 
 def test_a_configured_model_that_is_missing_is_a_clear_error(tmp_path):
-    pytest.importorskip("sentence_transformers")
+    import sentence_transformers  # noqa: F401  (installed: the error is about the path)
+
     with pytest.raises(RuntimeError, match="instructions.keyword_model"):
         EmbeddingKeywords(str(tmp_path / "nowhere"))
