@@ -1,5 +1,7 @@
 """The real pipeline on the demo data, the whole experiment grid (training cut to a few steps).
 
+It runs the quick profile (`profiles/tiny.yaml`: the tiny GPT-2 built here as the base).
+
 One temporary copy of the project runs `dvc repro` once for the whole module; the tests
 read what it produced: every variant's metrics, the MLflow runs and registry, the
 champion loaded in a fresh process, Data Docs, plots, and a second `dvc repro` that must
@@ -79,7 +81,9 @@ def project(tmp_path_factory) -> Path:
             shutil.copytree(source, target, ignore=ignore)
         else:
             shutil.copy2(source, target)
-    params = _merge(yaml.safe_load((dest / "params.yaml").read_text()), FAST)
+    params = yaml.safe_load((dest / "params.yaml").read_text())
+    tiny = yaml.safe_load((ROOT / "profiles/tiny.yaml").read_text())
+    params = _merge(_merge(params, tiny), FAST)
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], dest)
     run(["dvc", "repro"], dest)

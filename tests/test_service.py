@@ -59,7 +59,7 @@ def registry(tmp_path_factory) -> Path:
     import pandas as pd
     from mlflow import MlflowClient
 
-    from npre.modeling.base_model import build_base_model
+    from npre.modeling.base_model import build_tiny_model
     from npre.modeling.extractor import ExtractorConfig
     from npre.modeling.loading import load_base_model, load_tokenizer
     from npre.modeling.training import prepare_peft_model, save_adapter, train_lora
@@ -73,7 +73,7 @@ def registry(tmp_path_factory) -> Path:
     params = BaseModelParams(
         vocab_size=400, n_positions=160, n_embd=32, n_layer=2, n_head=2, pretrain_epochs=2
     )
-    build_base_model([d.text for d in TRAIN_DOCS] * 3, params, base, seed=0)
+    build_tiny_model([d.text for d in TRAIN_DOCS] * 3, params, base, seed=0)
     train = TrainParams(epochs=4, batch_size=2, lr=0.02, max_length=128)
     model = prepare_peft_model(load_base_model(base), train)
     train_lora(model, load_tokenizer(base), TRAIN_DOCS, train, seed=0)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from conftest import one_relation_documents
 
-from npre.modeling.base_model import build_base_model
+from npre.modeling.base_model import build_tiny_model
 from npre.modeling.extractor import ExtractorConfig, RelationExtractor
 from npre.modeling.loading import load_base_model, load_tokenizer
 from npre.modeling.training import document_losses, prepare_peft_model, save_adapter, train_lora
@@ -22,7 +22,7 @@ def base_dir(tmp_path_factory) -> Path:
     params = BaseModelParams(
         vocab_size=400, n_embd=64, n_layer=2, n_head=2, pretrain_epochs=1, batch_size=2
     )
-    info = build_base_model([d.text for d in DOCS] * 3, params, out, seed=0)
+    info = build_tiny_model([d.text for d in DOCS] * 3, params, out, seed=0)
     assert info["parameters"] > 0
     return out
 

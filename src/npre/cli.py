@@ -466,24 +466,33 @@ def check_data(
 @app.command("base-model")
 def base_model(
     corpus: list[Path] = typer.Argument(
-        ..., help="document files whose text trains tokenizer and model"
+        ..., help="document files whose text trains the tiny model (model.base: tiny)"
     ),
     out: Path = typer.Option(..., help="folder for the model and tokenizer"),
-    metrics: Path = typer.Option(..., help="JSON: vocabulary, size, pre-training loss"),
+    metrics: Path = typer.Option(..., help="JSON: source, sha256, family, parameter count"),
     params: Path = ParamsOption,
 ) -> None:
-    """Build the tiny GPT-2-style base model: BPE tokenizer, then LM + span-recall pre-training."""
-    from npre.modeling.base_model import build_base_model
+    """Materialise model.base (tiny, package:MODULE, a .gguf, a folder, a hub id) into --out."""
+    from npre.modeling.base_model import materialise_base_model
+    from npre.modeling.families import UnsupportedModel
+    from npre.modeling.sources import ModelSourceError
     from npre.records import read_documents
 
-    settings = _params("base_model", params)
+    model_params = _params("model", params)
+    tiny = _params("base_model", params)
     seed = _params("base", params).seed
     _threads(params)
     with _Timer("base-model"):
         texts = [d.text for path in corpus for d in read_documents(path)]
-        info = build_base_model(texts, settings, out, seed)
+        try:
+            info = materialise_base_model(model_params, tiny, texts, out, seed)
+        except (ModelSourceError, UnsupportedModel) as exc:
+            _fail(str(exc))
         _write_json(metrics, info)
-        typer.echo(f"base model: {info['parameters']} parameters, vocabulary {info['vocab_size']}")
+        typer.echo(
+            f"base model {info['source']}: {info['family']}, {info['parameters']:,} parameters, "
+            f"vocabulary {info['vocab_size']}"
+        )
 
 
 @app.command()

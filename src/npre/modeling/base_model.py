@@ -1,8 +1,9 @@
-"""The `base-model` stage: a tiny GPT-2-style model built locally, no hub.
+"""The `base-model` stage: materialise `model.base` into one folder every stage reads.
 
-A byte-level BPE tokenizer is trained on the corpus, a GPT-2 model is created from a small
-config and pre-trained as a causal LM on the same corpus, so the extractor starts from a
-model that knows the domain's words, like BioGPT in miniature.
+A pretrained source (a GGUF from a package or a file, a folder, a hub id) is loaded and
+saved as safetensors (`npre.modeling.sources`). `tiny` is built here, no hub: a byte-level
+BPE tokenizer trained on the corpus and a small GPT-2 pre-trained on it as a causal LM
+(with span recall), for tests and the quick profile.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from npre.params import BaseModelParams
+from npre.params import BaseModelParams, ModelParams
 
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>"]
 
@@ -137,20 +138,41 @@ def pretrain(
     return losses
 
 
-def build_base_model(corpus: list[str], params: BaseModelParams, out_dir: Path, seed: int) -> dict:
+def build_tiny_model(corpus: list[str], params: BaseModelParams, out_dir: Path, seed: int) -> dict:
     """Train the tokenizer, build and pre-train the model, save both to `out_dir`."""
     import torch
+
+    from npre.modeling.sources import save_materialised
 
     torch.manual_seed(seed)
     tokenizer = train_tokenizer(corpus, params.vocab_size)
     model = build_model(tokenizer, params)
     losses = pretrain(model, tokenizer, corpus, params, seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
-    return {
-        "vocab_size": len(tokenizer),
-        "parameters": sum(p.numel() for p in model.parameters()),
+    record = {
+        "source": "tiny",
+        "kind": "tiny",
+        "sha256": None,
         "pretrain_loss": losses[-1] if losses else None,
         "pretrain_loss_per_epoch": losses,
     }
+    return save_materialised(model, tokenizer, out_dir, record)
+
+
+def materialise_base_model(
+    model_params: ModelParams, tiny: BaseModelParams, corpus: list[str], out_dir: Path, seed: int
+) -> dict:
+    """`models/base` from `model.base`; returns the record written beside it."""
+    from npre.modeling.sources import load_source, resolve, save_materialised, verify
+
+    source = resolve(model_params.base)
+    if source.kind == "tiny":
+        return build_tiny_model(corpus, tiny, out_dir, seed)
+    sha256 = verify(source, model_params.sha256)
+    model, tokenizer = load_source(source)
+    record = {
+        "source": model_params.base,
+        "kind": source.kind,
+        "file": source.path.name if source.path else None,
+        "sha256": sha256,
+    }
+    return save_materialised(model, tokenizer, out_dir, record)

@@ -124,40 +124,51 @@ def _is_punctuation(text: str) -> bool:
 def word_boundaries(tokenizer, ids: list[int]) -> tuple[list[bool], list[bool]] | None:
     """Which tokens may begin and end a name; None if the tokenizer's scheme is unknown.
 
-    A name begins at a word start (after a space or punctuation, or at an opening bracket
-    or sign) and ends where the next token begins a word or is punctuation. Byte-level BPE
-    (GPT-2) marks a leading space with "Ġ"; BPE with end-of-word markers (BioGPT) ends a
-    word's last piece with "</w>".
+    A name begins at a word start (after a space, a line break or punctuation, or at an
+    opening bracket or sign) and ends where the next token begins a word or is punctuation.
+    Byte-level BPE (GPT-2) marks a leading space with "Ġ", SentencePiece/Metaspace (Gemma,
+    Llama, Mistral) with "▁"; BPE with end-of-word markers (BioGPT) ends a word's last
+    piece with "</w>".
     """
     pieces = tokenizer.convert_ids_to_tokens(ids)
     texts = [tokenizer.convert_tokens_to_string([p]) for p in pieces]
     if any(p.startswith("Ġ") for p in pieces):
         boundary = [p.startswith("Ġ") for p in pieces]
+    elif any(p.startswith(METASPACE) for p in pieces):
+        boundary = [p.startswith(METASPACE) for p in pieces]
     elif any(p.endswith("</w>") for p in pieces):
         boundary = [False] + [p.endswith("</w>") for p in pieces[:-1]]
     else:
         return None
     starts, ends = [], []
     for i, text in enumerate(texts):
-        after_punctuation = i > 0 and _is_punctuation(texts[i - 1])
+        after_break = i > 0 and (_is_punctuation(texts[i - 1]) or not texts[i - 1].strip())
         opening = text.strip()[:1] in OPENING  # "(+)-catechin", "[6]-gingerol"
         starts.append(
-            (i == 0 or boundary[i] or after_punctuation or opening) and not _is_closing(text)
+            (i == 0 or boundary[i] or after_break or opening)
+            and bool(text.strip())
+            and not _is_closing(text)
         )
         last = i + 1 == len(texts)
-        ends.append(last or boundary[i + 1] or _is_punctuation(texts[i + 1]))
+        following = "" if last else texts[i + 1]
+        ends.append(
+            bool(text.strip())
+            and (last or boundary[i + 1] or _is_punctuation(following) or not following.strip())
+        )
     return starts, ends
 
 
-def grammar_for(tokenizer, source_ids: list[int]) -> SpanGrammar:
-    from npre.modeling.linearize import RELATION_VERB, SEPARATOR
+METASPACE = "\u2581"
 
-    produces = tokenizer.encode(RELATION_VERB.rstrip(), add_special_tokens=False)
-    separator = tokenizer.encode(SEPARATOR.rstrip(), add_special_tokens=False)
+
+def grammar_for(tokenizer, source_ids: list[int]) -> SpanGrammar:
+    from npre.modeling.tokens import layout
+
+    spec = layout(tokenizer)
     return SpanGrammar(
         source_ids,
-        produces,
-        separator,
-        tokenizer.eos_token_id,
+        spec.produces,
+        spec.separator,
+        spec.eos,
         word_boundaries(tokenizer, source_ids),
     )

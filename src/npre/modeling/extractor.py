@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from npre.modeling.linearize import parse_relations
-from npre.modeling.tokens import prompt_ids
+from npre.modeling.tokens import layout, parse_output_ids, prompt_ids, source_of_prompt
 from npre.params import DecodingParams
 
 CONFIG_FILE = "extractor.json"
@@ -54,7 +53,7 @@ class RelationExtractor:
     ):
         import torch
 
-        from npre.modeling.loading import load_base_model, load_tokenizer
+        from npre.modeling.loading import load_base_model, load_tokenizer, use_bf16
 
         if num_threads:
             torch.set_num_threads(num_threads)
@@ -65,6 +64,8 @@ class RelationExtractor:
 
             model = PeftModel.from_pretrained(model, str(adapter_dir))
             model = model.merge_and_unload()  # same outputs, faster decoding
+        if use_bf16(DecodingParams.model_validate(config.decoding).precision):
+            model = model.to(torch.bfloat16)  # half the memory traffic per decoding step
         model.eval()
         return cls(model, tokenizer, config)
 
@@ -86,7 +87,10 @@ class RelationExtractor:
         prompt length, so little padding is computed. Results are in input order.
         """
         dec = self.decoding
-        budget = max(self.config.max_length - dec.max_new_tokens, 8) - 2
+        spec = layout(self.tokenizer)
+        # the source as in training (max_length less the prompt's special tokens); the
+        # output gets max_new_tokens on top, as far as the position table allows
+        budget = max(self.config.max_length - len(spec.prefix) - len(spec.boundary), 8)
         prompts = [
             prompt_ids(self.tokenizer, title, abstract, self.config.max_input_chars, budget)
             for title, abstract in documents
@@ -111,7 +115,7 @@ class RelationExtractor:
             outputs = self._generate([prompts[i] for i in rows], budgets[rows[0]])
             for i, output in zip(rows, outputs, strict=True):
                 raw = self.tokenizer.decode(output, skip_special_tokens=True)
-                parsed = parse_relations(raw)
+                parsed = parse_output_ids(self.tokenizer, output)
                 results[i] = Extraction(parsed.pairs, parsed.malformed, raw)
             start = end
         return results  # type: ignore[return-value]
@@ -130,18 +134,26 @@ class RelationExtractor:
         attention_mask = torch.tensor(
             [[0] * (width - len(ids)) + [1] * len(ids) for ids in prompts], device=device
         )
-        processors = None
+        processors, head = None, None
         if dec.copy_constrained:
             from transformers import LogitsProcessorList
 
             from npre.modeling.constraints import CopyConstraintProcessor, grammar_for
+            from npre.modeling.vocab_subset import subset_head
 
-            # each document's source, without the </s><s> that ends its prompt
-            grammars = [grammar_for(self.tokenizer, ids[:-2]) for ids in prompts]
+            grammars = [grammar_for(self.tokenizer, source_of_prompt(self.tokenizer, ids)) for ids in prompts]
             processors = LogitsProcessorList(
                 [CopyConstraintProcessor(grammars, width, dec.num_beams)]
             )
-        with torch.no_grad():
+            if dec.num_beams == 1:  # beam scores are normalised over the whole vocabulary
+                head = subset_head(self.model, grammars)
+        from npre.modeling.loading import use_bf16
+        from npre.modeling.vocab_subset import output_head
+
+        autocast = use_bf16(dec.precision) and self.model.dtype == torch.float32
+        with torch.no_grad(), output_head(self.model, head), torch.autocast(
+            device.type, dtype=torch.bfloat16, enabled=autocast
+        ):
             output = self.model.generate(
                 input_ids=input_ids,
                 attention_mask=attention_mask,
@@ -158,3 +170,4 @@ class RelationExtractor:
         for row in output[:, width:].tolist():
             generated.append(row[: row.index(eos)] if eos in row else row)
         return generated
+

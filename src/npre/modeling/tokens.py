@@ -1,10 +1,22 @@
-"""Token sequences for training and inference, built the same way everywhere."""
+"""Token sequences for training and inference, built the same way everywhere.
+
+A prompt is `[prefix] source [eos, bos]`: the prefix is whatever the tokenizer puts before
+a text (Gemma and Llama `<bos>`, BioGPT `</s>`, GPT-2 nothing), and `eos bos` is the
+paper's `</s><s>`. The output is `name produces name; name produces name <eos>`.
+
+Each name in a training target is the *source's own tokens* for it where the text states
+it: SentencePiece splits "Artemisia" as Ar|tem|isia at the start of a text but
+▁Ar|tem|isia after a space, and copy-constrained decoding only allows spans of the
+source, so the model must learn the tokens it will be allowed to write. Outputs are
+parsed on token ids with the same delimiters as the decoding grammar, so a name copied
+without a leading space is still read as a name.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from npre.modeling.linearize import source_text, target_text
+from npre.modeling.linearize import RELATION_VERB, SEPARATOR, source_text
 
 
 @dataclass
@@ -13,13 +25,118 @@ class Example:
     labels: list[int]  # -100 on the source part: the loss covers the relations only
 
 
+@dataclass(frozen=True)
+class Layout:
+    prefix: list[int]  # special tokens the tokenizer puts before a text
+    boundary: list[int]  # between the source and the output
+    produces: list[int]  # the relation delimiter
+    separator: list[int]  # between relations
+    eos: int
+
+
+def layout(tokenizer) -> Layout:
+    with_special = tokenizer.encode("a", add_special_tokens=True)
+    plain = tokenizer.encode("a", add_special_tokens=False)
+    prefix = with_special[: len(with_special) - len(plain)] if plain else []
+    if with_special[len(prefix) :] != plain:  # specials after the text only: no prefix
+        prefix = []
+    return Layout(
+        prefix=prefix,
+        boundary=[tokenizer.eos_token_id, tokenizer.bos_token_id],
+        produces=tokenizer.encode(RELATION_VERB.rstrip(), add_special_tokens=False),
+        separator=tokenizer.encode(SEPARATOR.rstrip(), add_special_tokens=False),
+        eos=tokenizer.eos_token_id,
+    )
+
+
+def source_ids(tokenizer, title: str, abstract: str, max_chars: int, max_tokens: int) -> list[int]:
+    """The document's tokens (no special tokens), truncated to `max_tokens`."""
+    text = source_text(title, abstract, max_chars)
+    return tokenizer.encode(text, add_special_tokens=False)[:max_tokens]
+
+
 def prompt_ids(
     tokenizer, title: str, abstract: str, max_chars: int, max_source_tokens: int
 ) -> list[int]:
-    """`title abstract</s><s>` as token ids (source truncated to `max_source_tokens`)."""
-    ids = tokenizer.encode(source_text(title, abstract, max_chars), add_special_tokens=False)
-    ids = ids[:max_source_tokens]
-    return [*ids, tokenizer.eos_token_id, tokenizer.bos_token_id]
+    """`[prefix] title abstract </s><s>` as token ids (source truncated to `max_source_tokens`)."""
+    spec = layout(tokenizer)
+    ids = source_ids(tokenizer, title, abstract, max_chars, max_source_tokens)
+    return [*spec.prefix, *ids, *spec.boundary]
+
+
+def source_of_prompt(tokenizer, prompt: list[int]) -> list[int]:
+    """The source part of a prompt built by `prompt_ids` (what names may be copied from)."""
+    spec = layout(tokenizer)
+    return prompt[len(spec.prefix) : len(prompt) - len(spec.boundary)]
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def name_ids(tokenizer, name: str, source: list[int], pieces=None, boundaries=None) -> list[int]:
+    """The source's tokens for `name`: a word-aligned, case-insensitive occurrence.
+
+    An occurrence after a space is preferred (its tokens are the name's usual ones, as
+    after "produces" or ";"); a name the text does not state (noisy labels) is tokenised
+    as after a space.
+    """
+    wanted = _normal(name)
+    if wanted and source:
+        pieces = pieces if pieces is not None else piece_texts(tokenizer, source)
+        starts, ends = boundaries or ([True] * len(source), [True] * len(source))
+        found = list(_occurrences(wanted, pieces, starts, ends))
+        if found:
+            spaced = [(i, j) for i, j in found if pieces[i][:1].isspace()]
+            i, j = (spaced or found)[0]
+            return source[i : j + 1]
+    return tokenizer.encode(" " + name.strip(), add_special_tokens=False)
+
+
+def _occurrences(wanted: str, pieces: list[str], starts, ends):
+    """(first, last) token index of each word-aligned occurrence of `wanted`."""
+    for i, first in enumerate(pieces):
+        head = _normal(first)
+        if not starts[i] or not head or not wanted.startswith(head):
+            continue
+        text = ""
+        for j in range(i, len(pieces)):
+            text += pieces[j]
+            seen = _normal(text)
+            if len(seen) > len(wanted) or not wanted.startswith(seen):
+                break
+            if seen == wanted and ends[j]:
+                yield i, j
+                break
+
+
+def piece_texts(tokenizer, ids: list[int]) -> list[str]:
+    """The text of each token, with its leading space where it has one."""
+    tokens = tokenizer.convert_ids_to_tokens(ids)
+    return [tokenizer.convert_tokens_to_string([t]) if t else "" for t in tokens]
+
+
+def target_ids(tokenizer, pairs: list[tuple[str, str]], source: list[int]) -> list[int]:
+    """`org produces chem; org produces chem <eos>`, each name with the source's tokens."""
+    from npre.modeling.constraints import word_boundaries
+
+    spec = layout(tokenizer)
+    pieces = piece_texts(tokenizer, source)
+    boundaries = word_boundaries(tokenizer, source)
+    unique = list(dict.fromkeys((o.strip(), c.strip()) for o, c in pairs))
+    cache: dict[str, list[int]] = {}
+
+    def ids_of(name: str) -> list[int]:
+        if name not in cache:
+            cache[name] = name_ids(tokenizer, name, source, pieces, boundaries)
+        return cache[name]
+
+    out: list[int] = []
+    for index, (organism, chemical) in enumerate(unique):
+        if index:
+            out += spec.separator
+        out += [*ids_of(organism), *spec.produces, *ids_of(chemical)]
+    return [*out, spec.eos]
 
 
 def training_example(
@@ -30,10 +147,56 @@ def training_example(
     max_chars: int,
     max_length: int,
 ) -> Example:
-    target = tokenizer.encode(" " + target_text(pairs), add_special_tokens=False)
-    target = [*target, tokenizer.eos_token_id]
-    budget = max(max_length - len(target) - 2, 8)
-    source = prompt_ids(tokenizer, title, abstract, max_chars, budget)
-    ids = (source + target)[:max_length]
-    labels = ([-100] * len(source) + target)[:max_length]
+    spec = layout(tokenizer)
+    frame = len(spec.prefix) + len(spec.boundary)
+    source = source_ids(tokenizer, title, abstract, max_chars, max_length)
+    target = target_ids(tokenizer, pairs, source)
+    budget = max(max_length - len(target) - frame, 8)
+    if len(source) > budget:  # names found past the cut are no longer copyable: redo
+        source = source[:budget]
+        target = target_ids(tokenizer, pairs, source)
+    prompt = [*spec.prefix, *source, *spec.boundary]
+    ids = (prompt + target)[:max_length]
+    labels = ([-100] * len(prompt) + target)[:max_length]
     return Example(ids, labels)
+
+
+@dataclass
+class ParsedIds:
+    pairs: list[tuple[str, str]]
+    malformed: int
+
+
+def parse_output_ids(tokenizer, ids: list[int]) -> ParsedIds:
+    """Relations from generated ids, split on the grammar's delimiter tokens.
+
+    The same state machine as the decoding grammar: after a name, `produces` switches to
+    the chemical, `;` back to an organism. Pieces without both names are malformed.
+    """
+    spec = layout(tokenizer)
+    specials = set(tokenizer.all_special_ids)
+    relations: list[list[list[int]]] = [[[]]]  # per relation: [organism ids, chemical ids?]
+    i = 0
+    while i < len(ids):
+        current = relations[-1]
+        delimiter = spec.separator if len(current) == 2 else spec.produces
+        if current[-1] and ids[i : i + len(delimiter)] == delimiter:
+            if len(current) == 2:
+                relations.append([[]])
+            else:
+                current.append([])
+            i += len(delimiter)
+            continue
+        if ids[i] not in specials:
+            current[-1].append(ids[i])
+        i += 1
+    pairs: list[tuple[str, str]] = []
+    malformed = 0
+    for relation in relations:
+        names = [tokenizer.decode(part).strip() for part in relation]
+        if len(names) != 2 or not all(names):
+            malformed += any(names)
+            continue
+        if (names[0], names[1]) not in pairs:
+            pairs.append((names[0], names[1]))
+    return ParsedIds(pairs, malformed)

@@ -35,13 +35,14 @@ class TrainResult:
 def lora_config(params: ModelTrainingParams, model):
     from peft import LoraConfig
 
-    is_gpt2 = getattr(model.config, "model_type", "") == "gpt2"
+    from npre.modeling.families import lora_targets, stores_transposed
+
     return LoraConfig(
         r=params.lora_r,
         lora_alpha=params.lora_alpha,
         lora_dropout=params.lora_dropout,
-        target_modules=params.target_modules,
-        fan_in_fan_out=is_gpt2,  # GPT-2 uses Conv1D layers, stored transposed
+        target_modules=lora_targets(model.config, params.target_modules),
+        fan_in_fan_out=stores_transposed(model.config),
         task_type="CAUSAL_LM",
     )
 
@@ -81,6 +82,32 @@ def collate(examples: list[Example], pad_id: int, device, width: int | None = No
         labels[row, : len(e.labels)] = torch.tensor(e.labels)
         mask[row, : len(e.input_ids)] = 1
     return ids.to(device), labels.to(device), mask.to(device)
+
+
+def label_token_losses(model, ids, labels, mask, bf16: bool = False):
+    """Cross-entropy of each label token, (rows, positions) with 0 where there is no label.
+
+    The LM head runs only at positions whose next token is a label (`logits_to_keep`): with
+    a large vocabulary (Gemma: 262k tokens) full logits over the prompt would cost most of
+    the time and memory of a step. bf16 autocast where the hardware has it.
+    """
+    import torch
+
+    targets = labels[:, 1:]
+    keep = (targets != -100).any(dim=0).nonzero().squeeze(-1)
+    with torch.autocast(ids.device.type, dtype=torch.bfloat16, enabled=bf16):
+        logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits
+    gold = targets[:, keep]
+    losses = torch.nn.functional.cross_entropy(
+        logits.float().flatten(0, 1), gold.flatten(), ignore_index=-100, reduction="none"
+    )
+    return losses.view(gold.shape), gold != -100
+
+
+def label_loss(model, ids, labels, mask, bf16: bool = False):
+    """Mean loss over the batch's label tokens."""
+    losses, present = label_token_losses(model, ids, labels, mask, bf16)
+    return losses.sum() / present.sum().clamp(min=1)
 
 
 def _batches(examples: list[Example], batch_size: int, rng: random.Random) -> list[list[Example]]:
@@ -148,8 +175,11 @@ def train_lora(
     """
     import torch
 
+    from npre.modeling.loading import use_bf16
+
     accelerator = accelerator or make_accelerator()
     main = accelerator.is_main_process
+    bf16 = use_bf16(params.precision)
     torch.manual_seed(seed)
     rng = random.Random(seed)  # the same batch order in every process, then sharded
     examples = make_examples(tokenizer, train_docs, params)
@@ -186,7 +216,7 @@ def train_lora(
         for index, batch in enumerate(batches):
             width = params.max_length if params.padding == "max_length" else None
             ids, labels, mask = collate(batch, tokenizer.pad_token_id, device, width)
-            loss = wrapped(input_ids=ids, attention_mask=mask, labels=labels).loss
+            loss = label_loss(wrapped, ids, labels, mask, bf16)
             accelerator.backward(loss / params.grad_accumulation)
             tokens += int(mask.sum())
             epoch_loss, epoch_batches = epoch_loss + loss.item(), epoch_batches + 1
@@ -247,18 +277,30 @@ def _optimizer(parameters, lr: float):
 
 
 def document_losses(
-    model, tokenizer, docs: list[Document], params: ModelTrainingParams
+    model, tokenizer, docs: list[Document], params: ModelTrainingParams, batch_size: int = 8
 ) -> list[float]:
-    """Mean token loss of each document's linearised labels given its text."""
+    """Mean token loss of each document's linearised labels given its text.
+
+    The mean over a document's own label tokens: long label lists are not penalised.
+    """
     import torch
 
+    from npre.modeling.loading import use_bf16
+
     device = next(model.parameters()).device
-    losses = []
+    bf16 = use_bf16(params.precision)
+    examples = make_examples(tokenizer, docs, params)
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i].input_ids))
+    losses: list[float] = [0.0] * len(examples)
     model.eval()
     with torch.no_grad():
-        for example in make_examples(tokenizer, docs, params):
-            ids, labels, mask = collate([example], tokenizer.pad_token_id, device)
-            losses.append(float(model(input_ids=ids, attention_mask=mask, labels=labels).loss))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            ids, labels, mask = collate([examples[i] for i in rows], tokenizer.pad_token_id, device)
+            token_losses, present = label_token_losses(model, ids, labels, mask, bf16)
+            means = token_losses.sum(dim=1) / present.sum(dim=1).clamp(min=1)
+            for i, value in zip(rows, means.tolist(), strict=True):
+                losses[i] = value
     return losses
 
 
