@@ -17,7 +17,7 @@ export DVC_NO_ANALYTICS := 1
 export BENTOML_HOME := $(CURDIR)/.bentoml
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test lint check-data serve bento serve-bento mlflow-ui clean
+.PHONY: install demo demo-tiny test lint check-data serve bento serve-bento mlflow-ui clean
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,10 @@ demo: install
 	@echo "Data Docs:  reports/gme/data_docs/index.html, reports/random/data_docs/index.html"
 	@echo "MLflow UI:  make mlflow-ui   then open http://127.0.0.1:$(MLFLOW_PORT)"
 	@echo "Serve:      make serve        then POST http://127.0.0.1:$(PORT)/extract"
+
+# The quick profile (profiles/tiny.yaml: a GPT-2 built here as the base) as a DVC experiment.
+demo-tiny: install
+	eval dvc exp run $$(npre profile profiles/tiny.yaml)
 
 lint: install
 	ruff check src tests serving benchmarks

@@ -71,7 +71,8 @@ def main() -> None:
     print(f"organism recall  {result['organism_recall']:.3f}")
     print(f"chemical recall  {result['chemical_recall']:.3f}")
     print(f"predicted        {result['predicted']} relations ({result['true_positives']} right)")
-    print(f"s/abstract       {elapsed / len(docs):.2f}  (model load {loaded:.1f} s, threads {args.threads})")
+    per_doc = elapsed / len(docs)
+    print(f"s/abstract       {per_doc:.2f}  (model load {loaded:.1f} s, threads {args.threads})")
 
 
 if __name__ == "__main__":

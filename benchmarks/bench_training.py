@@ -1,9 +1,14 @@
-"""Training throughput and memory on CPU: LoRA vs 4-bit QLoRA, dynamic vs fixed padding.
+"""Training throughput and memory on CPU: the straightforward path against npre's, LoRA and QLoRA.
 
-    python benchmarks/bench_training.py --steps 40     # after `dvc repro select` (or make demo)
+    python benchmarks/bench_training.py --steps 6     # after `dvc repro base-model seeds@gme`
 
-Each configuration trains in its own process (so peak RSS is its own) for a fixed number
-of optimiser steps on the demo's synthetic documents, with the demo's train params.
+Same base model (models/base), same documents, same batches (batch 4, up to 512 tokens):
+- straightforward: full-vocabulary logits at every position (`model(labels=...)`), float32,
+  LoRA (r 16, dropout 0.05) on every layer's family targets;
+- npre: the LM head only at label positions, the precision `train.precision` resolves to
+  on this machine, and the LoRA of params.yaml (`train.lora_layers`, `lora_dropout`).
+Each configuration runs in its own process (peak RSS is its own); the first step is not
+timed (allocator warm-up).
 """
 
 from __future__ import annotations
@@ -15,28 +20,47 @@ import sys
 from pathlib import Path
 
 CONFIGS = [
-    ("LoRA", "none", "dynamic"),
-    ("QLoRA 4-bit", "4bit", "dynamic"),
-    ("LoRA", "none", "max_length"),
-    ("QLoRA 4-bit", "4bit", "max_length"),
+    ("straightforward", "none"),
+    ("npre", "none"),
+    ("straightforward", "4bit"),
+    ("npre", "4bit"),
 ]
 
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 import torch
-from npre.modeling.loading import load_base_model, load_tokenizer
-from npre.modeling.training import prepare_peft_model, train_lora
+from npre.modeling.loading import load_base_model, load_tokenizer, use_bf16
+from npre.modeling.training import collate, label_loss, make_examples, prepare_peft_model
 from npre.params import load_section
 from npre.records import read_documents
-base, docs, steps, quantization, padding, threads = sys.argv[1:7]
+base, docs, steps, path, quantization, threads = sys.argv[1:7]
 torch.set_num_threads(int(threads))
-update = {"max_steps": int(steps), "quantization": quantization, "padding": padding}
-params = load_section("train").model_copy(update={**update, "epochs": 1000})
+params = load_section("train").model_copy(update={"quantization": quantization, "max_length": 512})
+if path == "straightforward":
+    params = params.model_copy(update={"lora_layers": None, "lora_dropout": 0.05})
+bf16 = path == "npre" and use_bf16(params.precision)
 tokenizer = load_tokenizer(Path(base))
 model = prepare_peft_model(load_base_model(Path(base), quantization), params)
-result = train_lora(model, tokenizer, read_documents(Path(docs)), params, seed=0)
-print(json.dumps({"tokens_per_second": result.tokens_per_second, "steps": result.steps,
+model.train()
+examples = make_examples(tokenizer, read_documents(Path(docs)), params)
+optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+tokens, started = 0, None
+for step in range(int(steps) + 1):
+    batch = [examples[(step * 4 + i) % len(examples)] for i in range(4)]
+    ids, labels, mask = collate(batch, tokenizer.pad_token_id, "cpu")
+    if step == 1:
+        tokens, started = 0, time.perf_counter()
+    if path == "straightforward":
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+    else:
+        loss = label_loss(model, ids, labels, mask, bf16)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    tokens += int(mask.sum())
+elapsed = time.perf_counter() - started
+print(json.dumps({"tokens_per_second": tokens / elapsed, "bf16": bf16,
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -46,29 +70,34 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--base", type=Path, default=Path("models/base"))
-    parser.add_argument("--docs", type=Path, default=Path("data/processed/gme/selected.jsonl"))
-    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--docs", type=Path, default=Path("data/processed/gme/seeds.jsonl"))
+    parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     for path in (args.base, args.docs):
         if not path.exists():
-            sys.exit(f"{path} is missing: run `dvc repro select` (or `make demo`) first")
-    print(f"{'adapter':<12} {'padding':<11} {'tokens/s':>9} {'peak RSS MiB':>13}")
-    for name, quantization, padding in CONFIGS:
-        argv = [
-            str(args.base),
-            str(args.docs),
-            str(args.steps),
-            quantization,
-            padding,
-            str(args.threads),
-        ]
+            sys.exit(f"{path} is missing: run `dvc repro base-model seeds@gme` first")
+    print(f"batch 4 x up to 512 tokens, {args.steps} timed steps, {args.threads} threads")
+    print(f"{'path':<16} {'adapter':<7} {'bf16':<5} {'tokens/s':>9} {'peak RSS MiB':>13}")
+    rates = {}
+    for path, quantization in CONFIGS:
+        argv = [str(args.base), str(args.docs), str(args.steps), path, quantization]
         done = subprocess.run(
-            [sys.executable, "-c", CHILD, *argv], check=True, capture_output=True, text=True
+            [sys.executable, "-c", CHILD, *argv, str(args.threads)],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         result = json.loads(done.stdout.strip().splitlines()[-1])
         rate, peak = result["tokens_per_second"], result["peak_rss_mib"]
-        print(f"{name:<12} {padding:<11} {rate:>9.0f} {peak:>13.0f}", flush=True)
+        rates[(path, quantization)] = rate
+        adapter = "QLoRA" if quantization == "4bit" else "LoRA"
+        print(
+            f"{path:<16} {adapter:<7} {result['bf16']!s:<5} {rate:>9.1f} {peak:>13.0f}", flush=True
+        )
+    for quantization, adapter in (("none", "LoRA"), ("4bit", "QLoRA")):
+        ratio = rates[("npre", quantization)] / rates[("straightforward", quantization)]
+        print(f"{adapter}: npre / straightforward = {ratio:.2f}x")
 
 
 if __name__ == "__main__":

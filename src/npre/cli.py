@@ -701,5 +701,36 @@ def main() -> None:  # pragma: no cover
     app()
 
 
+@app.command()
+def profile(
+    path: Path = typer.Argument(..., help="a profile: params.yaml keys to override (YAML)"),
+) -> None:
+    """Print a profile as `dvc exp run` set-params arguments (-S key=value ...)."""
+    import shlex
+
+    import yaml
+
+    def flatten(prefix: str, value) -> list[str]:
+        if isinstance(value, dict):
+            return [arg for k, v in value.items() for arg in flatten(f"{prefix}{k}.", v)]
+        return [f"{prefix[:-1]}={yaml.safe_dump(value, default_flow_style=True).strip()}"]
+
+    from npre.params import SECTIONS
+
+    overrides = yaml.safe_load(path.read_text()) or {}
+    for section, values in overrides.items():  # a typo fails here, not in the 10th stage
+        if section not in SECTIONS:
+            _fail(f"{path}: unknown params section {section!r}")
+        try:
+            SECTIONS[section].model_validate(values)
+        except ValueError as exc:
+            _fail(f"{path}: section {section!r}: {exc}")
+    typer.echo(
+        " ".join(
+            f"-S {shlex.quote(arg.removesuffix(chr(10) + '...'))}" for arg in flatten("", overrides)
+        )
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

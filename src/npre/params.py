@@ -173,6 +173,9 @@ class ModelTrainingParams(Section):
     lora_r: int = Field(8, ge=1)
     lora_alpha: int = Field(16, ge=1)
     lora_dropout: float = Field(0.05, ge=0, lt=1)
+    # LoRA on the top N transformer layers only (null: all): backward stops below them, so
+    # a step costs less; the lower layers keep their pretrained weights
+    lora_layers: int | None = Field(None, ge=1)
     # LoRA targets; "auto": the base model family's defaults (npre.modeling.families)
     target_modules: list[str] | Literal["auto"] = "auto"
     quantization: Literal["none", "4bit"] = "none"

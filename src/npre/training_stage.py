@@ -59,7 +59,8 @@ def run_training(
     """
     import mlflow
 
-    from npre.modeling.loading import load_base_model, load_tokenizer
+    from npre.modeling.loading import load_base_model, load_tokenizer, use_bf16
+    from npre.modeling.sources import read_record
     from npre.modeling.training import make_accelerator
     from npre.tracking import run_tags, setup
 
@@ -94,6 +95,10 @@ def run_training(
                 "base_model": str(base_dir),
                 "train_files": json.dumps(list(train_sets)),
                 "processes": accelerator.num_processes,
+                # the hardware choices `auto` resolved to on this machine
+                "device": str(accelerator.device),
+                "compute_dtype": "bfloat16" if use_bf16(params.precision) else "float32",
+                "base_model_source": read_record(base_dir).get("source"),
             }
         )
         for path, docs in train_sets.items():

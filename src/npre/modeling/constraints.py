@@ -131,7 +131,12 @@ def word_boundaries(tokenizer, ids: list[int]) -> tuple[list[bool], list[bool]] 
     piece with "</w>".
     """
     pieces = tokenizer.convert_ids_to_tokens(ids)
-    texts = [tokenizer.convert_tokens_to_string([p]) for p in pieces]
+    specials = set(tokenizer.all_special_ids)
+    # a special token (e.g. <unk>) is a break: no text of its own
+    texts = [
+        " " if token in specials else tokenizer.convert_tokens_to_string([p])
+        for token, p in zip(ids, pieces, strict=True)
+    ]
     if any(p.startswith("Ġ") for p in pieces):
         boundary = [p.startswith("Ġ") for p in pieces]
     elif any(p.startswith(METASPACE) for p in pieces):

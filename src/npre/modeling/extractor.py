@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -77,14 +77,18 @@ class RelationExtractor:
         return self.extract_many([(title, abstract)])[0]
 
     def extract_many(
-        self, documents: Sequence[tuple[str, str]], batch_size: int | None = None
+        self,
+        documents: Sequence[tuple[str, str]],
+        batch_size: int | None = None,
+        progress: Callable[[int], object] | None = None,
     ) -> list[Extraction]:
         """Relations of many `(title, abstract)` documents, one `generate` call per batch.
 
         Prompts are left-padded to a common width (generate derives GPT-2 position ids
         from the attention mask, so each row sees the positions it would see alone).
         `batch_size` caps the rows per call (default: all); documents are batched by
-        prompt length, so little padding is computed. Results are in input order.
+        prompt length, so little padding is computed. Results are in input order;
+        `progress(n)` is called after each batch of `n` documents.
         """
         dec = self.decoding
         spec = layout(self.tokenizer)
@@ -117,6 +121,8 @@ class RelationExtractor:
                 raw = self.tokenizer.decode(output, skip_special_tokens=True)
                 parsed = parse_output_ids(self.tokenizer, output)
                 results[i] = Extraction(parsed.pairs, parsed.malformed, raw)
+            if progress is not None:
+                progress(len(rows))
             start = end
         return results  # type: ignore[return-value]
 
@@ -141,7 +147,10 @@ class RelationExtractor:
             from npre.modeling.constraints import CopyConstraintProcessor, grammar_for
             from npre.modeling.vocab_subset import subset_head
 
-            grammars = [grammar_for(self.tokenizer, source_of_prompt(self.tokenizer, ids)) for ids in prompts]
+            grammars = [
+                grammar_for(self.tokenizer, source_of_prompt(self.tokenizer, ids))
+                for ids in prompts
+            ]
             processors = LogitsProcessorList(
                 [CopyConstraintProcessor(grammars, width, dec.num_beams)]
             )
@@ -151,8 +160,10 @@ class RelationExtractor:
         from npre.modeling.vocab_subset import output_head
 
         autocast = use_bf16(dec.precision) and self.model.dtype == torch.float32
-        with torch.no_grad(), output_head(self.model, head), torch.autocast(
-            device.type, dtype=torch.bfloat16, enabled=autocast
+        with (
+            torch.no_grad(),
+            output_head(self.model, head),
+            torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast),
         ):
             output = self.model.generate(
                 input_ids=input_ids,
@@ -170,4 +181,3 @@ class RelationExtractor:
         for row in output[:, width:].tolist():
             generated.append(row[: row.index(eos)] if eos in row else row)
         return generated
-

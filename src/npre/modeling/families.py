@@ -56,3 +56,13 @@ def lora_targets(config, requested: list[str] | str) -> list[str]:
 def stores_transposed(config) -> bool:
     model_type = getattr(config, "model_type", "")
     return model_type in FAMILIES and FAMILIES[model_type].fan_in_fan_out
+
+
+def top_layers(config, count: int | None) -> list[int] | None:
+    """Indices of the top `count` transformer layers (None: every layer)."""
+    if count is None:
+        return None
+    total = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layer", None)
+    if not total:
+        raise UnsupportedModel(f"cannot tell the number of layers of {config.model_type!r}")
+    return list(range(max(0, total - count), total))

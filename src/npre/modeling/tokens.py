@@ -71,7 +71,8 @@ def source_of_prompt(tokenizer, prompt: list[int]) -> list[int]:
 
 
 def _normal(text: str) -> str:
-    return " ".join(text.lower().split())
+    """Lowercase, no whitespace: "</w>" BPE pieces (BioGPT) carry no spaces of their own."""
+    return "".join(text.lower().split())
 
 
 def name_ids(tokenizer, name: str, source: list[int], pieces=None, boundaries=None) -> list[int]:

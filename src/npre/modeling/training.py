@@ -35,13 +35,14 @@ class TrainResult:
 def lora_config(params: ModelTrainingParams, model):
     from peft import LoraConfig
 
-    from npre.modeling.families import lora_targets, stores_transposed
+    from npre.modeling.families import lora_targets, stores_transposed, top_layers
 
     return LoraConfig(
         r=params.lora_r,
         lora_alpha=params.lora_alpha,
         lora_dropout=params.lora_dropout,
         target_modules=lora_targets(model.config, params.target_modules),
+        layers_to_transform=top_layers(model.config, params.lora_layers),
         fan_in_fan_out=stores_transposed(model.config),
         task_type="CAUSAL_LM",
     )

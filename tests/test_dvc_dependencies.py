@@ -1,0 +1,88 @@
+"""dvc.yaml's code dependencies cover every module each stage's command imports.
+
+Otherwise `dvc repro` silently skips a stage whose code changed. For each stage, the
+`npre` command it runs is found in cli.py; the modules that command imports, and all they
+import in turn (at any depth, module or function level), must each be under a `deps`
+path of the stage.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import yaml
+from conftest import ROOT
+
+SRC = ROOT / "src"
+
+
+def _command_functions() -> dict[str, ast.FunctionDef]:
+    tree = ast.parse((SRC / "npre/cli.py").read_text())
+    commands = {}
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", "") == "command":
+                name = decorator.args[0].value if decorator.args else node.name
+                commands[name] = node
+    return commands
+
+
+def _imported(node: ast.AST, package: str) -> set[str]:
+    """npre modules imported anywhere inside `node`."""
+    found = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.ImportFrom) and child.module:
+            module = child.module
+            if child.level:  # relative import
+                base = package.split(".")[: len(package.split(".")) - child.level + 1]
+                module = ".".join([*base, child.module])
+            if module.startswith("npre"):
+                found.add(module)
+                found.update(f"{module}.{alias.name}" for alias in child.names)
+        elif isinstance(child, ast.Import):
+            found.update(a.name for a in child.names if a.name.startswith("npre"))
+    return found
+
+
+def _module_file(module: str) -> Path | None:
+    path = SRC / module.replace(".", "/")
+    if path.with_suffix(".py").is_file():
+        return path.with_suffix(".py")
+    if (path / "__init__.py").is_file():
+        return path / "__init__.py"
+    return None
+
+
+def _closure(modules: set[str]) -> set[Path]:
+    files: set[Path] = set()
+    todo = list(modules)
+    while todo:
+        file = _module_file(todo.pop())
+        if file is None or file in files:
+            continue
+        files.add(file)
+        package = ".".join(file.relative_to(SRC).with_suffix("").parts)
+        todo.extend(_imported(ast.parse(file.read_text()), package))
+    return files
+
+
+def _stages() -> dict[str, dict]:
+    return yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def test_every_stage_depends_on_the_code_it_imports():
+    commands = _command_functions()
+    problems = []
+    for stage, spec in _stages().items():
+        words = " ".join(spec["cmd"].split()).split()
+        assert words[0] == "npre", stage
+        function = commands[words[1]]
+        needed = _closure(_imported(function, "npre.cli"))
+        deps = [ROOT / str(d) for d in spec.get("deps", [])]
+        for file in sorted(needed):
+            if not any(file == d or d in file.parents for d in deps):
+                problems.append(f"{stage}: {file.relative_to(ROOT)} is imported but not a dep")
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,198 @@
+"""Copy constraints and target tokenisation for each tokenizer family, tokenizers built here.
+
+SentencePiece/Metaspace "▁" (Gemma, Llama), byte-level BPE "Ġ" (GPT-2) and BPE with "</w>"
+end-of-word markers (BioGPT): in each, a training target's names must be the source's own
+tokens, which the decoding grammar allows, and outputs must parse back to the names.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from npre.modeling.constraints import grammar_for, word_boundaries
+from npre.modeling.tokens import (
+    layout,
+    name_ids,
+    parse_output_ids,
+    source_ids,
+    training_example,
+)
+
+CORPUS = [
+    "Artemisia annua produces artemisinin; chemical study of Artemisia annua (Asteraceae).",
+    "Berberine, palmatine and (+)-catechin were isolated from Coptis chinensis roots.",
+    "Two sesquiterpenes produces; Taxus brevifolia bark yielded paclitaxel and baccatin III.",
+] * 30
+TITLE = "Artemisia annua sesquiterpenes"
+ABSTRACT = (
+    "Chemical study of (+)-catechin and artemisinin from Artemisia annua (Asteraceae).\n"
+    "Berberine, palmatine were found."
+)
+PAIRS = [
+    ("Artemisia annua", "artemisinin"),
+    ("Artemisia annua", "(+)-catechin"),
+    ("Artemisia annua", "berberine"),
+]
+
+
+def _wrap(tokenizer, **special):
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        pad_token="<pad>",
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        **special,
+    )
+
+
+def metaspace_tokenizer():
+    """Gemma/Llama style: "▁" marks a leading space, none before the first word."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    # punctuation apart, as Gemma's vocabulary keeps it
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Punctuation(),
+            pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="never"),
+        ]
+    )
+    tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="never")
+    trainer = trainers.BpeTrainer(
+        vocab_size=220,
+        special_tokens=["<pad>", "<s>", "</s>", "<unk>"],
+        initial_alphabet=["\n"],
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(CORPUS, trainer=trainer)
+    # like Gemma: <bos> before every text
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="<s> $A", special_tokens=[("<s>", tokenizer.token_to_id("<s>"))]
+    )
+    return _wrap(tokenizer)
+
+
+def byte_level_tokenizer():
+    """GPT-2 style: "Ġ" marks a leading space."""
+    from npre.modeling.base_model import train_tokenizer
+
+    return train_tokenizer(CORPUS, 300)
+
+
+def end_of_word_tokenizer():
+    """BioGPT style: "</w>" ends the last piece of each word."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>", end_of_word_suffix="</w>"))
+    # words and punctuation apart, as BioGPT's Moses tokenisation does
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation()]
+    )
+    tokenizer.decoder = decoders.BPEDecoder(suffix="</w>")
+    trainer = trainers.BpeTrainer(
+        vocab_size=260,
+        special_tokens=["<pad>", "<s>", "</s>", "<unk>"],
+        end_of_word_suffix="</w>",
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(CORPUS, trainer=trainer)
+    return _wrap(tokenizer)
+
+
+FAMILIES = {
+    "metaspace": metaspace_tokenizer,
+    "byte_level": byte_level_tokenizer,
+    "end_of_word": end_of_word_tokenizer,
+}
+
+
+@pytest.fixture(scope="module", params=sorted(FAMILIES))
+def tokenizer(request):
+    return FAMILIES[request.param]()
+
+
+def _walk(grammar, tokens):
+    """Feed `tokens` to the grammar one by one; each must be allowed."""
+    for i, token in enumerate(tokens):
+        allowed = grammar.allowed(tokens[:i])
+        assert token in allowed, f"token {i} of {tokens} not allowed"
+
+
+def test_the_tokenizer_scheme_is_recognised(tokenizer):
+    ids = source_ids(tokenizer, TITLE, ABSTRACT, 2000, 512)
+    assert word_boundaries(tokenizer, ids) is not None
+
+
+def test_prompt_layout_puts_the_tokenizers_own_prefix_first(tokenizer):
+    spec = layout(tokenizer)
+    expected = tokenizer.encode("a")[: -len(tokenizer.encode("a", add_special_tokens=False))]
+    assert spec.prefix == expected
+    assert spec.boundary == [tokenizer.eos_token_id, tokenizer.bos_token_id]
+
+
+def test_training_target_names_are_source_tokens_the_grammar_allows(tokenizer):
+    example = training_example(tokenizer, TITLE, ABSTRACT, PAIRS, 2000, 512)
+    spec = layout(tokenizer)
+    prompt_length = example.labels.count(-100)
+    prompt, target = example.input_ids[:prompt_length], example.input_ids[prompt_length:]
+    source = prompt[len(spec.prefix) : -len(spec.boundary)]
+    assert target[-1] == spec.eos
+    grammar = grammar_for(tokenizer, source)
+    _walk(grammar, target)  # every token of the target, up to and with </s>
+    parsed = parse_output_ids(tokenizer, target[:-1]).pairs
+    # as the text writes them ("</w>" BPE decodes punctuation with spaces around it)
+    assert [(o, c.replace(" ", "")) for o, c in parsed] == [
+        ("Artemisia annua", "artemisinin"),
+        ("Artemisia annua", "(+)-catechin"),
+        ("Artemisia annua", "Berberine"),
+    ]
+
+
+def test_a_name_at_the_start_of_the_text_is_copied_as_the_text_tokenises_it(tokenizer):
+    """Where the text states a name only at its start, the target uses those tokens."""
+    source = source_ids(tokenizer, "Coptis chinensis roots", "yielded berberine.", 2000, 512)
+    ids = name_ids(tokenizer, "Coptis chinensis", source)
+    assert ids == source[: len(ids)]
+    assert tokenizer.decode(ids).strip() == "Coptis chinensis"
+
+
+def test_an_occurrence_after_a_space_is_preferred(tokenizer):
+    source = source_ids(
+        tokenizer, "Artemisia annua", "The leaves of Artemisia annua gave artemisinin.", 2000, 512
+    )
+    ids = name_ids(tokenizer, "Artemisia annua", source)
+    assert ids != source[: len(ids)] or layout(tokenizer).prefix == []  # not the title's
+    assert tokenizer.decode(ids).strip() == "Artemisia annua"
+
+
+def test_a_name_the_text_does_not_state_is_tokenised_after_a_space(tokenizer):
+    source = source_ids(tokenizer, TITLE, ABSTRACT, 2000, 512)
+    ids = name_ids(tokenizer, "paclitaxel", source)
+    assert ids == tokenizer.encode(" paclitaxel", add_special_tokens=False)
+
+
+def test_names_never_start_or_end_inside_a_word(tokenizer):
+    source = source_ids(tokenizer, TITLE, ABSTRACT, 2000, 512)
+    grammar = grammar_for(tokenizer, source)
+    for word in ("Chemical", "sesquiterpenes", "palmatine"):
+        ids = name_ids(tokenizer, word, source)
+        start = next(i for i in range(len(source)) if source[i : i + len(ids)] == ids)
+        inside = range(start + 1, start + len(ids))
+        assert grammar.starts[start] and grammar.ends[start + len(ids) - 1]
+        assert not any(grammar.starts[i] for i in inside), word
+        assert not any(grammar.ends[i - 1] for i in inside), word
+
+
+def test_outputs_parse_on_tokens_even_without_a_space_after_the_delimiter(tokenizer):
+    """SentencePiece copies a line-initial name without "▁": the parser splits on ids."""
+    spec = layout(tokenizer)
+    source = source_ids(tokenizer, "", "Berberine from Coptis chinensis.", 2000, 512)
+    berberine = name_ids(tokenizer, "Berberine", source)
+    coptis = name_ids(tokenizer, "Coptis chinensis", source)
+    output = [*coptis, *spec.produces, *berberine, *spec.separator, *coptis, *spec.produces]
+    parsed = parse_output_ids(tokenizer, output)
+    assert parsed.pairs == [("Coptis chinensis", "Berberine")]
+    assert parsed.malformed == 1  # the unfinished second relation
