@@ -157,3 +157,21 @@ def test_the_batched_documents_mix_prompt_lengths(extractor):
 
     lengths = {len(prompt_ids(extractor.tokenizer, t, a, 400, 80)) for t, a in DOCUMENTS}
     assert len(lengths) > 1
+
+
+def test_an_output_that_loops_is_ended():
+    """Two relations in a row that repeat earlier ones: only </s> remains."""
+    g = grammar([5, 6, 7, 8])
+    first = [5, *PRODUCES, 7, *SEP, 6, *PRODUCES, 8, *SEP]
+    once = [*first, 5, *PRODUCES, 7, *SEP]
+    assert g.allowed(once) != {EOS}  # one repeat may be followed by new relations
+    assert g.allowed([*once, 5, *PRODUCES, 8, *SEP]) != {EOS}  # a new one after it: go on
+    assert g.allowed([*once, 6, *PRODUCES, 8, *SEP]) == {EOS}  # two repeats in a row: stop
+
+
+def test_spans_are_capped():
+    from npre.modeling.constraints import MAX_SPAN_TOKENS
+
+    source = list(range(10, 10 + MAX_SPAN_TOKENS + 5))
+    g = grammar(source)
+    assert g.allowed(source[:MAX_SPAN_TOKENS]) == {*PRODUCES}

@@ -11,6 +11,15 @@ from __future__ import annotations
 from collections import defaultdict
 
 
+# no name is longer: a longer span is a runaway ("... along with two other strains ...")
+MAX_SPAN_TOKENS = 64
+
+
+def _looping(relations: list[tuple]) -> bool:
+    """The last two relations both repeat earlier ones: the output has started to loop."""
+    return len(relations) >= 3 and all(r in relations[: len(relations) - 2] for r in relations[-2:])
+
+
 class SpanGrammar:
     """Which tokens may follow a generated prefix, for one source document."""
 
@@ -49,23 +58,29 @@ class SpanGrammar:
     def _is_span(self, tokens: list[int]) -> bool:
         return bool(tokens) and any(self.ends[s + len(tokens) - 1] for s in self._matches(tokens))
 
-    def _state(self, generated: list[int]) -> tuple[bool, list[int]]:
-        """(in the chemical part?, tokens since the last complete delimiter)."""
-        in_chemical, partial = False, []
+    def _state(self, generated: list[int]) -> tuple[bool, list[int], list[tuple]]:
+        """(in the chemical part?, tokens since the last delimiter, completed relations)."""
+        in_chemical, partial, organism, relations = False, [], (), []
         i = 0
         while i < len(generated):
             delimiter = self.separator if in_chemical else self.produces
             if partial and generated[i : i + len(delimiter)] == delimiter:
+                if in_chemical:
+                    relations.append((organism, tuple(partial)))
+                else:
+                    organism = tuple(partial)
                 in_chemical, partial = not in_chemical, []
                 i += len(delimiter)
             else:
                 partial.append(generated[i])
                 i += 1
-        return in_chemical, partial
+        return in_chemical, partial, relations
 
     def allowed(self, generated: list[int]) -> set[int]:
-        in_chemical, partial = self._state(generated)
-        allowed = self._continuations(partial)
+        in_chemical, partial, relations = self._state(generated)
+        if not partial and not in_chemical and _looping(relations):
+            return {self.eos}
+        allowed = self._continuations(partial) if len(partial) < MAX_SPAN_TOKENS else set()
         delimiter = self.separator if in_chemical else self.produces
         # the partial may be a complete span followed by the first k tokens of the delimiter
         for k in range(len(delimiter)):

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from npre.modeling.series import expand_relations
 from npre.modeling.tokens import layout, parse_output_ids, prompt_ids, source_of_prompt
 from npre.params import DecodingParams
 
@@ -120,7 +121,7 @@ class RelationExtractor:
             for i, output in zip(rows, outputs, strict=True):
                 raw = self.tokenizer.decode(output, skip_special_tokens=True)
                 parsed = parse_output_ids(self.tokenizer, output)
-                results[i] = Extraction(parsed.pairs, parsed.malformed, raw)
+                results[i] = Extraction(expand_relations(parsed.pairs), parsed.malformed, raw)
             if progress is not None:
                 progress(len(rows))
             start = end

@@ -82,16 +82,25 @@ def name_ids(tokenizer, name: str, source: list[int], pieces=None, boundaries=No
     after "produces" or ";"); a name the text does not state (noisy labels) is tokenised
     as after a space.
     """
-    wanted = _normal(name)
-    if wanted and source:
-        pieces = pieces if pieces is not None else piece_texts(tokenizer, source)
-        starts, ends = boundaries or ([True] * len(source), [True] * len(source))
-        found = list(_occurrences(wanted, pieces, starts, ends))
-        if found:
-            spaced = [(i, j) for i, j in found if pieces[i][:1].isspace()]
-            i, j = (spaced or found)[0]
-            return source[i : j + 1]
+    found = source_name_ids(tokenizer, name, source, pieces, boundaries)
+    if found is not None:
+        return found
     return tokenizer.encode(" " + name.strip(), add_special_tokens=False)
+
+
+def source_name_ids(tokenizer, name: str, source: list[int], pieces=None, boundaries=None):
+    """The source's tokens for `name`, or None where the text does not state it."""
+    wanted = _normal(name)
+    if not wanted or not source:
+        return None
+    pieces = pieces if pieces is not None else piece_texts(tokenizer, source)
+    starts, ends = boundaries or ([True] * len(source), [True] * len(source))
+    found = list(_occurrences(wanted, pieces, starts, ends))
+    if not found:
+        return None
+    spaced = [(i, j) for i, j in found if pieces[i][:1].isspace()]
+    i, j = (spaced or found)[0]
+    return source[i : j + 1]
 
 
 def _occurrences(wanted: str, pieces: list[str], starts, ends):
@@ -118,25 +127,39 @@ def piece_texts(tokenizer, ids: list[int]) -> list[str]:
 
 
 def target_ids(tokenizer, pairs: list[tuple[str, str]], source: list[int]) -> list[int]:
-    """`org produces chem; org produces chem <eos>`, each name with the source's tokens."""
+    """`org produces chem; org produces chem <eos>`, each name with the source's tokens.
+
+    A chemical the text names only inside a contracted series ("amphidinolides A–D") is
+    written as that expression, once for all its members (the extractor expands it).
+    """
     from npre.modeling.constraints import word_boundaries
+    from npre.modeling.series import expression_for
 
     spec = layout(tokenizer)
     pieces = piece_texts(tokenizer, source)
     boundaries = word_boundaries(tokenizer, source)
-    unique = list(dict.fromkeys((o.strip(), c.strip()) for o, c in pairs))
-    cache: dict[str, list[int]] = {}
+    text = "".join(pieces)
+    cache: dict[tuple[str, bool], tuple[int, ...]] = {}
 
-    def ids_of(name: str) -> list[int]:
-        if name not in cache:
-            cache[name] = name_ids(tokenizer, name, source, pieces, boundaries)
-        return cache[name]
+    def ids_of(name: str, chemical: bool) -> tuple[int, ...]:
+        if (name, chemical) not in cache:
+            found = source_name_ids(tokenizer, name, source, pieces, boundaries)
+            expression = expression_for(text, name) if found is None and chemical else None
+            if expression is not None:
+                found = source_name_ids(tokenizer, expression, source, pieces, boundaries)
+            if found is None:
+                found = tokenizer.encode(" " + name.strip(), add_special_tokens=False)
+            cache[(name, chemical)] = tuple(found)
+        return cache[(name, chemical)]
 
+    relations = dict.fromkeys(
+        (ids_of(o.strip(), False), ids_of(c.strip(), True)) for o, c in pairs
+    )
     out: list[int] = []
-    for index, (organism, chemical) in enumerate(unique):
+    for index, (organism, chemical) in enumerate(relations):
         if index:
             out += spec.separator
-        out += [*ids_of(organism), *spec.produces, *ids_of(chemical)]
+        out += [*organism, *spec.produces, *chemical]
     return [*out, spec.eos]
 
 

@@ -1,0 +1,67 @@
+"""Derivative series: "cycloaspeptides A, C and F" in the text, one compound per member.
+
+Abstracts name series contracted ("amphidinolides A–D"), while labels and the curated
+gold name each member ("amphidinolide B"). A copy-constrained extractor can only write
+spans of the text, so it learns to write the series expression once (the training
+target uses the expression wherever a label is a member of it), and the extractor
+expands what it wrote back into members. A bare member suffix written alone ("C") is
+dropped: it names no compound.: it names no compound.
+"""
+
+from __future__ import annotations
+
+import re
+
+from npre.matching import _ITEM, _SEPARATOR, _listed_suffixes, series_member, suffix_key
+
+LISTING = rf"{_ITEM}(?:{_SEPARATOR}{_ITEM})*"
+# a written series: the (shortest) stem ending in a letter, then the suffix listing
+WRITTEN_SERIES = re.compile(rf"^(?P<stem>.*?[^\W\d_])\s+(?P<listing>{LISTING})$")
+BARE_SUFFIX = re.compile(r"^(?:[A-Z]|\d{1,3})$")
+
+
+def _suffix_text(key: tuple[int, int]) -> str:
+    kind, value = key
+    return str(value) if kind else chr(value)
+
+
+def _singular(stem: str) -> str:
+    return stem[:-1] if stem.endswith("s") and len(stem) > 3 else stem
+
+
+def members(expression: str) -> list[str]:
+    """"amphidinolides A–D" -> amphidinolide A ... D; a name that is no series: itself."""
+    match = WRITTEN_SERIES.match(expression.strip())
+    if not match:
+        return [expression]
+    keys = sorted(_listed_suffixes(match["listing"]))
+    if len(keys) < 2 and not match["stem"].endswith("s"):
+        return [expression]  # "eryloside G": one member, already singular
+    stem = _singular(match["stem"])
+    return [f"{stem} {_suffix_text(key)}" for key in keys] or [expression]
+
+
+def expression_for(text: str, chemical: str) -> str | None:
+    """The series expression of `text` that lists `chemical`, e.g. "amphidinolides A–D"."""
+    member = series_member(chemical)
+    if member is None:
+        return None
+    stem, suffix = member
+    pattern = rf"\b(?i:{re.escape(stem)})s?\s+(?P<listing>{LISTING})"
+    wanted = suffix_key(suffix)
+    for match in re.finditer(pattern, text):
+        if wanted in _listed_suffixes(match["listing"]):
+            return match.group(0)
+    return None
+
+
+def expand_relations(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each written series as its members; bare suffixes ("C") dropped."""
+    expanded: list[tuple[str, str]] = []
+    for organism, chemical in pairs:
+        if BARE_SUFFIX.match(chemical.strip()):
+            continue
+        for name in members(chemical):
+            if (organism, name) not in expanded:
+                expanded.append((organism, name))
+    return expanded
