@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-
 # no name is longer: a longer span is a runaway ("... along with two other strains ...")
 MAX_SPAN_TOKENS = 64
 
