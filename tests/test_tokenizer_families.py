@@ -22,6 +22,7 @@ CORPUS = [
     "Artemisia annua produces artemisinin; chemical study of Artemisia annua (Asteraceae).",
     "Berberine, palmatine and (+)-catechin were isolated from Coptis chinensis roots.",
     "Two sesquiterpenes produces; Taxus brevifolia bark yielded paclitaxel and baccatin III.",
+    "Amphidinium sp. gave amphidinolides A-C and artemisinin.",
 ] * 30
 TITLE = "Artemisia annua sesquiterpenes"
 ABSTRACT = (
@@ -196,3 +197,28 @@ def test_outputs_parse_on_tokens_even_without_a_space_after_the_delimiter(tokeni
     parsed = parse_output_ids(tokenizer, output)
     assert parsed.pairs == [("Coptis chinensis", "Berberine")]
     assert parsed.malformed == 1  # the unfinished second relation
+
+
+def test_a_series_member_is_learnt_as_its_series_expression_once(tokenizer):
+    """Labels "amphidinolide A".."C" in a text that writes "amphidinolides A–C": one relation
+    with the expression, which the grammar allows and the extractor expands."""
+    from npre.modeling.series import expand_relations
+
+    abstract = "Amphidinium sp. gave amphidinolides A-C and artemisinin."  # toy vocabularies lack "–"
+    pairs = [("Amphidinium sp.", f"amphidinolide {x}") for x in "ABC"]
+    pairs.append(("Amphidinium sp.", "artemisinin"))
+    example = training_example(tokenizer, "", abstract, pairs, 2000, 512)
+    spec = layout(tokenizer)
+    prompt_length = example.labels.count(-100)
+    target = example.input_ids[prompt_length:]
+    source = example.input_ids[len(spec.prefix) : prompt_length - len(spec.boundary)]
+    _walk(grammar_for(tokenizer, source), target)
+    parsed = parse_output_ids(tokenizer, target[:-1]).pairs
+    assert len(parsed) == 2  # the series once, then artemisinin
+    expanded = expand_relations([(o, c.replace(" - ", "-")) for o, c in parsed])
+    assert [c for _, c in expanded] == [
+        "amphidinolide A",
+        "amphidinolide B",
+        "amphidinolide C",
+        "artemisinin",
+    ]

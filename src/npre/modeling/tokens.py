@@ -75,6 +75,11 @@ def _normal(text: str) -> str:
     return "".join(text.lower().split())
 
 
+def _ascii(text: str) -> str:
+    """Without non-ASCII characters: a byte-level piece may hold half of one ("–", "α")."""
+    return text.encode("ascii", "ignore").decode()
+
+
 def name_ids(tokenizer, name: str, source: list[int], pieces=None, boundaries=None) -> list[int]:
     """The source's tokens for `name`: a word-aligned, case-insensitive occurrence.
 
@@ -95,7 +100,11 @@ def source_name_ids(tokenizer, name: str, source: list[int], pieces=None, bounda
         return None
     pieces = pieces if pieces is not None else piece_texts(tokenizer, source)
     starts, ends = boundaries or ([True] * len(source), [True] * len(source))
-    found = list(_occurrences(wanted, pieces, starts, ends))
+    found = [
+        (i, j)
+        for i, j in _occurrences(_ascii(wanted), pieces, starts, ends)
+        if _normal(tokenizer.decode(source[i : j + 1])) == wanted  # exact, non-ASCII too
+    ]
     if not found:
         return None
     spaced = [(i, j) for i, j in found if pieces[i][:1].isspace()]
@@ -104,20 +113,19 @@ def source_name_ids(tokenizer, name: str, source: list[int], pieces=None, bounda
 
 
 def _occurrences(wanted: str, pieces: list[str], starts, ends):
-    """(first, last) token index of each word-aligned occurrence of `wanted`."""
+    """(first, last) token index of each word-aligned occurrence of `wanted` (ASCII only)."""
     for i, first in enumerate(pieces):
-        head = _normal(first)
+        head = _ascii(_normal(first))
         if not starts[i] or not head or not wanted.startswith(head):
             continue
         text = ""
         for j in range(i, len(pieces)):
             text += pieces[j]
-            seen = _normal(text)
+            seen = _ascii(_normal(text))
             if len(seen) > len(wanted) or not wanted.startswith(seen):
                 break
             if seen == wanted and ends[j]:
                 yield i, j
-                break
 
 
 def piece_texts(tokenizer, ids: list[int]) -> list[str]:
@@ -138,7 +146,7 @@ def target_ids(tokenizer, pairs: list[tuple[str, str]], source: list[int]) -> li
     spec = layout(tokenizer)
     pieces = piece_texts(tokenizer, source)
     boundaries = word_boundaries(tokenizer, source)
-    text = "".join(pieces)
+    text = tokenizer.decode(source)
     cache: dict[tuple[str, bool], tuple[int, ...]] = {}
 
     def ids_of(name: str, chemical: bool) -> tuple[int, ...]:

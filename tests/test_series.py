@@ -1,0 +1,34 @@
+"""Derivative series: the expression a text writes, and its members."""
+
+from npre.modeling.series import expand_relations, expression_for, members
+
+TEXT = (
+    "Cycloaspeptides A, C, F and G were isolated with amphidinolides A–D and palustrisoic "
+    "acids A and H, and eryloside G."
+)
+
+
+def test_the_expression_listing_a_member_is_found():
+    assert expression_for(TEXT, "cycloaspeptide F") == "Cycloaspeptides A, C, F and G"
+    assert expression_for(TEXT, "amphidinolide B") == "amphidinolides A–D"  # inside a range
+    assert expression_for(TEXT, "palustrisoic acid H") == "palustrisoic acids A and H"
+    assert expression_for(TEXT, "amphidinolide E") is None  # not listed
+    assert expression_for(TEXT, "artemisinin") is None  # no series member
+
+
+def test_members_of_a_written_series():
+    assert members("amphidinolides A–D") == [f"amphidinolide {x}" for x in "ABCD"]
+    assert members("palustrisoic acids A and H") == ["palustrisoic acid A", "palustrisoic acid H"]
+    assert members("cycloaspeptides A") == ["cycloaspeptide A"]  # plural, one member
+    assert members("eryloside G") == ["eryloside G"]  # a name, unchanged
+    assert members("vitamin D") == ["vitamin D"]
+    assert members("artemisinin") == ["artemisinin"]
+
+
+def test_relations_are_expanded_and_bare_suffixes_dropped():
+    pairs = [("X y", "C"), ("X y", "ginkgolides A–C"), ("X y", "ginkgolide B")]
+    assert expand_relations(pairs) == [
+        ("X y", "ginkgolide A"),
+        ("X y", "ginkgolide B"),
+        ("X y", "ginkgolide C"),
+    ]
