@@ -204,7 +204,7 @@ def test_a_series_member_is_learnt_as_its_series_expression_once(tokenizer):
     with the expression, which the grammar allows and the extractor expands."""
     from npre.modeling.series import expand_relations
 
-    abstract = "Amphidinium sp. gave amphidinolides A-C and artemisinin."  # toy vocabularies lack "–"
+    abstract = "Amphidinium sp. gave amphidinolides A-C and artemisinin."  # toys lack "–"
     pairs = [("Amphidinium sp.", f"amphidinolide {x}") for x in "ABC"]
     pairs.append(("Amphidinium sp.", "artemisinin"))
     example = training_example(tokenizer, "", abstract, pairs, 2000, 512)
