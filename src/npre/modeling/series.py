@@ -30,7 +30,7 @@ def _singular(stem: str) -> str:
 
 
 def members(expression: str) -> list[str]:
-    """"amphidinolides A–D" -> amphidinolide A ... D; a name that is no series: itself."""
+    """ "amphidinolides A–D" -> amphidinolide A ... D; a name that is no series: itself."""
     match = WRITTEN_SERIES.match(expression.strip())
     if not match:
         return [expression]

@@ -160,9 +160,7 @@ def target_ids(tokenizer, pairs: list[tuple[str, str]], source: list[int]) -> li
             cache[(name, chemical)] = tuple(found)
         return cache[(name, chemical)]
 
-    relations = dict.fromkeys(
-        (ids_of(o.strip(), False), ids_of(c.strip(), True)) for o, c in pairs
-    )
+    relations = dict.fromkeys((ids_of(o.strip(), False), ids_of(c.strip(), True)) for o, c in pairs)
     out: list[int] = []
     for index, (organism, chemical) in enumerate(relations):
         if index:
