@@ -122,3 +122,30 @@ def test_the_train_command_runs_unchanged_under_accelerate_launch(base_dir, tmp_
     mlflow.set_tracking_uri(db)
     runs = mlflow.search_runs(experiment_names=["accelerate-test"], output_format="list")
     assert len(runs) == 1 and runs[0].data.params["processes"] == "2"
+
+
+@pytest.mark.parametrize("quantization", ["none", "4bit"])
+def test_label_losses_and_gradients_equal_the_full_logits_ones(base_dir, quantization):
+    """The LM head at label positions only, in chunks, gives the full-logits loss and grads."""
+    import torch
+
+    from npre.modeling.training import collate, label_loss, make_examples
+
+    params = TrainParams(quantization=quantization, max_length=64, lora_dropout=0.0)
+    tokenizer = load_tokenizer(base_dir)
+    torch.manual_seed(0)
+    model = prepare_peft_model(load_base_model(base_dir, quantization), params)
+    for name, weight in model.named_parameters():  # non-zero B: LoRA gradients everywhere
+        if "lora_B" in name:
+            torch.nn.init.normal_(weight, std=0.02)
+    examples = make_examples(tokenizer, DOCS, params)
+    ids, labels, mask = collate(examples, tokenizer.pad_token_id, "cpu")
+    trainable = [p for p in model.parameters() if p.requires_grad]
+
+    ours = label_loss(model, ids, labels, mask)
+    ours_grads = torch.autograd.grad(ours, trainable)
+    full = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+    full_grads = torch.autograd.grad(full, trainable)
+    assert torch.allclose(ours, full, atol=1e-5)
+    for a, b in zip(ours_grads, full_grads, strict=True):
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-3)

@@ -589,6 +589,9 @@ def evaluate(
     ),
     predictions: Path = typer.Option(..., help="predictions (JSON Lines: PMID, relations)"),
     metrics: Path = typer.Option(..., help="JSON: precision, recall, f1 and breakdowns"),
+    max_new_tokens: int | None = typer.Option(
+        None, help="cap the output length (default: evaluate.decoding.max_new_tokens)"
+    ),
     params: Path = ParamsOption,
 ) -> None:
     """Score the extractor (or the untrained base model) with the paper's metric.
@@ -598,6 +601,9 @@ def evaluate(
     from npre.evaluation import evaluate_extractor
 
     settings = _params("evaluate", params)
+    if max_new_tokens is not None:
+        decoding = settings.decoding.model_copy(update={"max_new_tokens": max_new_tokens})
+        settings = settings.model_copy(update={"decoding": decoding})
     experiment = _params("register", params).experiment
     train_settings = _params("train", params)
     threads = _threads(params)
@@ -623,11 +629,14 @@ def register(
     params: Path = ParamsOption,
 ) -> None:
     """Register the grid's best variant as an MLflow model; move `champion` if it is better."""
-    from npre.grid import grid_variants
+    from npre.grid import GridError, grid_variants
     from npre.registration import register_best_variant
 
     settings = _params("register", params)
-    variants = grid_variants(_params("sample", params), _params("grid", params))
+    try:
+        variants = grid_variants(_params("sample", params), _params("grid", params))
+    except GridError as exc:
+        _fail(str(exc))
     _threads(params)
     with _Timer("register"):
         try:

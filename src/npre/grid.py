@@ -12,6 +12,10 @@ from itertools import product
 from npre.params import GridParams, SampleParams
 
 
+class GridError(ValueError):
+    pass
+
+
 @dataclass(frozen=True)
 class Variant:
     sampler: str
@@ -25,7 +29,13 @@ class Variant:
 
 def grid_variants(sample: SampleParams, grid: GridParams) -> list[Variant]:
     """All variants, in the order DVC expands the matrix (samplers, then data, then method)."""
+    unknown = [s for s in grid.samplers if s not in sample.samplers]
+    if unknown:
+        raise GridError(
+            f"grid.samplers {unknown} not in sample.samplers {sample.samplers}: "
+            "add them there (the sample stage draws their references)"
+        )
     return [
         Variant(s, d, m)
-        for s, d, m in product(dict.fromkeys(sample.samplers), grid.data, grid.methods)
+        for s, d, m in product(dict.fromkeys(grid.samplers), grid.data, grid.methods)
     ]

@@ -225,15 +225,19 @@ QUANTIZATION = {"lora": "none", "qlora": "4bit"}
 
 
 class GridParams(Section):
-    """The experiment grid: sample.samplers x data x methods, one `train` stage each.
+    """The experiment grid: samplers x data x methods, one `train` stage each.
+
+    samplers: whose references feed synthetic data and training (each of them must be in
+    `sample.samplers`, which also lists the samplers only compared for diversity).
 
     data: `seeds` = the seed abstracts with their LOTUS labels; `synthetic` = the seed
     abstracts plus every validated synthetic document; `selected` = the seed abstracts plus
     the teacher-selected synthetic documents.
     """
 
-    data: list[DataVariant] = Field(["seeds", "synthetic", "selected"], min_length=1)
-    methods: list[AdapterMethod] = Field(["lora", "qlora"], min_length=1)
+    samplers: list[SamplerName] = Field(["gme"], min_length=1)
+    data: list[DataVariant] = Field(["seeds", "selected"], min_length=1)
+    methods: list[AdapterMethod] = Field(["lora"], min_length=1)
 
 
 class DecodingParams(Section):

@@ -88,21 +88,48 @@ def collate(examples: list[Example], pad_id: int, device, width: int | None = No
 def label_token_losses(model, ids, labels, mask, bf16: bool = False):
     """Cross-entropy of each label token, (rows, positions) with 0 where there is no label.
 
-    The LM head runs only at positions whose next token is a label (`logits_to_keep`): with
-    a large vocabulary (Gemma: 262k tokens) full logits over the prompt would cost most of
-    the time and memory of a step. bf16 autocast where the hardware has it.
+    The LM head runs only at positions whose next token is a label: with a large
+    vocabulary (Gemma: 262k tokens) full logits over the prompt would cost most of the
+    time and memory of a step. Where the head is a frozen linear layer (the usual tied
+    embedding), it is applied in chunks whose logits are not kept (`label_head`); else
+    through `logits_to_keep`. bf16 autocast where the hardware has it.
     """
     import torch
 
+    from npre.modeling.label_head import head_token_losses
+
     targets = labels[:, 1:]
     keep = (targets != -100).any(dim=0).nonzero().squeeze(-1)
-    with torch.autocast(ids.device.type, dtype=torch.bfloat16, enabled=bf16):
-        logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits
     gold = targets[:, keep]
+    present = gold != -100
+    causal = _causal_lm(model)
+    head = causal.get_output_embeddings()
+    plain_head = (
+        isinstance(head, torch.nn.Linear)
+        and head.bias is None
+        and not head.weight.requires_grad
+        and not getattr(causal.config, "final_logit_softcapping", None)
+    )
+    with torch.autocast(ids.device.type, dtype=torch.bfloat16, enabled=bf16):
+        if plain_head:
+            out = model(
+                input_ids=ids, attention_mask=mask, logits_to_keep=1, output_hidden_states=True
+            )
+            hidden = out.hidden_states[-1][:, keep][present]
+            losses = torch.zeros(gold.shape, dtype=torch.float32, device=ids.device)
+            losses[present] = head_token_losses(hidden, head.weight, gold[present])
+            return losses, present
+        logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits
     losses = torch.nn.functional.cross_entropy(
         logits.float().flatten(0, 1), gold.flatten(), ignore_index=-100, reduction="none"
     )
-    return losses.view(gold.shape), gold != -100
+    return losses.view(gold.shape), present
+
+
+def _causal_lm(model):
+    """The transformers model inside a DDP wrapper and a peft model."""
+    model = getattr(model, "module", model)  # DistributedDataParallel
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
 
 
 def label_loss(model, ids, labels, mask, bf16: bool = False):
