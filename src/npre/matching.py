@@ -94,15 +94,23 @@ def _listed_suffixes(listing: str) -> set[tuple[int, int]]:
     return keys
 
 
-def mentions_series_member(text: str, chemical: str) -> bool:
-    """Whether `text` names `chemical` inside a contracted series ("amphidinolides A–D")."""
+def series_expression(text: str, chemical: str) -> str | None:
+    """The contracted series of `text` that names `chemical`, e.g. "amphidinolides A–D"."""
     member = series_member(chemical)
     if member is None:
-        return False
+        return None
     stem, suffix = member
     pattern = rf"\b(?i:{re.escape(stem)})s?\s+(?P<listing>{_ITEM}(?:{_SEPARATOR}{_ITEM})*)"
     wanted = suffix_key(suffix)
-    return any(wanted in _listed_suffixes(m["listing"]) for m in re.finditer(pattern, text))
+    for match in re.finditer(pattern, text):
+        if wanted in _listed_suffixes(match["listing"]):
+            return match.group(0)
+    return None
+
+
+def mentions_series_member(text: str, chemical: str) -> bool:
+    """Whether `text` names `chemical` inside a contracted series ("amphidinolides A–D")."""
+    return series_expression(text, chemical) is not None
 
 
 def alignment_score(text: str, pairs: list[tuple[str, str]]) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from npre.matching import _ITEM, _SEPARATOR, _listed_suffixes, series_member, suffix_key
+from npre.matching import _ITEM, _SEPARATOR, _listed_suffixes
 
 LISTING = rf"{_ITEM}(?:{_SEPARATOR}{_ITEM})*"
 # a written series: the (shortest) stem ending in a letter, then the suffix listing
@@ -39,20 +39,6 @@ def members(expression: str) -> list[str]:
         return [expression]  # "eryloside G": one member, already singular
     stem = _singular(match["stem"])
     return [f"{stem} {_suffix_text(key)}" for key in keys] or [expression]
-
-
-def expression_for(text: str, chemical: str) -> str | None:
-    """The series expression of `text` that lists `chemical`, e.g. "amphidinolides A–D"."""
-    member = series_member(chemical)
-    if member is None:
-        return None
-    stem, suffix = member
-    pattern = rf"\b(?i:{re.escape(stem)})s?\s+(?P<listing>{LISTING})"
-    wanted = suffix_key(suffix)
-    for match in re.finditer(pattern, text):
-        if wanted in _listed_suffixes(match["listing"]):
-            return match.group(0)
-    return None
 
 
 def expand_relations(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:

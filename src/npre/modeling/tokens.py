@@ -140,8 +140,8 @@ def target_ids(tokenizer, pairs: list[tuple[str, str]], source: list[int]) -> li
     A chemical the text names only inside a contracted series ("amphidinolides A–D") is
     written as that expression, once for all its members (the extractor expands it).
     """
+    from npre.matching import series_expression
     from npre.modeling.constraints import word_boundaries
-    from npre.modeling.series import expression_for
 
     spec = layout(tokenizer)
     pieces = piece_texts(tokenizer, source)
@@ -152,7 +152,7 @@ def target_ids(tokenizer, pairs: list[tuple[str, str]], source: list[int]) -> li
     def ids_of(name: str, chemical: bool) -> tuple[int, ...]:
         if (name, chemical) not in cache:
             found = source_name_ids(tokenizer, name, source, pieces, boundaries)
-            expression = expression_for(text, name) if found is None and chemical else None
+            expression = series_expression(text, name) if found is None and chemical else None
             if expression is not None:
                 found = source_name_ids(tokenizer, expression, source, pieces, boundaries)
             if found is None:
