@@ -1,4 +1,4 @@
-"""Derivative series: "cycloaspeptides A, C and F" in the text, one compound per member.
+"""Derivative series: "xylomycins A, C and F" in the text, one compound per member.
 
 Abstracts name series contracted ("amphidinolides A–D"), while labels and the curated
 gold name each member ("amphidinolide B"). A copy-constrained extractor can only write
