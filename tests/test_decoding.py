@@ -3,22 +3,9 @@
 import pytest
 
 from npre.modeling.constraints import SpanGrammar
-from npre.modeling.linearize import parse_relations, source_text, target_text
+from npre.modeling.linearize import source_text
 
 PRODUCES, SEP, EOS = [100], [101], 0
-
-
-def test_target_and_parse_round_trip():
-    pairs = [("Artemisia annua", "artemisinin"), ("Artemisia annua", "arteannuin B")]
-    text = target_text(pairs + pairs[:1])
-    assert text == "Artemisia annua produces artemisinin; Artemisia annua produces arteannuin B"
-    assert parse_relations(text).pairs == pairs
-
-
-def test_parse_counts_malformed_pieces_and_never_fails():
-    parsed = parse_relations("A b produces c; garbage; produces d; E f produces ; G h produces i;;")
-    assert parsed.pairs == [("A b", "c"), ("G h", "i")]
-    assert parsed.malformed == 3
 
 
 def test_source_is_truncated_to_the_character_budget():
