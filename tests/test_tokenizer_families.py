@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from npre.modeling.base_model import wrap_tokenizer
 from npre.modeling.constraints import grammar_for, word_boundaries
 from npre.modeling.tokens import (
     layout,
@@ -36,19 +37,6 @@ PAIRS = [
 ]
 
 
-def _wrap(tokenizer, **special):
-    from transformers import PreTrainedTokenizerFast
-
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer,
-        pad_token="<pad>",
-        bos_token="<s>",
-        eos_token="</s>",
-        unk_token="<unk>",
-        **special,
-    )
-
-
 def metaspace_tokenizer():
     """Gemma/Llama style: "▁" marks a leading space, none before the first word."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
@@ -73,7 +61,7 @@ def metaspace_tokenizer():
     tokenizer.post_processor = processors.TemplateProcessing(
         single="<s> $A", special_tokens=[("<s>", tokenizer.token_to_id("<s>"))]
     )
-    return _wrap(tokenizer)
+    return wrap_tokenizer(tokenizer)
 
 
 def byte_level_tokenizer():
@@ -100,7 +88,7 @@ def end_of_word_tokenizer():
         show_progress=False,
     )
     tokenizer.train_from_iterator(CORPUS, trainer=trainer)
-    return _wrap(tokenizer)
+    return wrap_tokenizer(tokenizer)
 
 
 FAMILIES = {
