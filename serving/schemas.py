@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
-from npre.matching import find_span, organism_variants
+from npre.evidence import relation_evidence
 
 EXAMPLE_TITLE = "Sesquiterpene lactones from the aerial parts of Artemisia annua"
 EXAMPLE_ABSTRACT = (
@@ -17,8 +19,10 @@ class Found(BaseModel):
     """What the model service answers for one document (internal)."""
 
     relations: list[tuple[str, str]]
+    known: list[dict] | None = None  # LotusIndex.annotate of each relation
     model: str
     model_version: str
+    lotus_snapshot: str | None = None
 
 
 class Evidence(BaseModel):
@@ -27,11 +31,21 @@ class Evidence(BaseModel):
     end: int = Field(examples=[59])
 
 
+Status = Literal["known", "new"]
+
+
 class Relation(BaseModel):
     organism: str = Field(examples=["Artemisia annua"])
     chemical: str = Field(examples=["artemisinin"])
     organism_evidence: Evidence | None = None
     chemical_evidence: Evidence | None = None
+    status: Status | None = Field(
+        None, description="does LOTUS (lotus_snapshot) hold this relation already?"
+    )
+    organism_status: Status | None = Field(None, description="does LOTUS know the organism?")
+    chemical_status: Status | None = Field(None, description="does LOTUS know the chemical?")
+    organism_wikidata: str | None = Field(None, description="when LOTUS names one organism")
+    chemical_wikidata: str | None = Field(None, description="when LOTUS names one structure")
 
 
 class ExtractionResponse(BaseModel):
@@ -41,27 +55,28 @@ class ExtractionResponse(BaseModel):
         examples=["models:/npre-extractor@champion"],
     )
     model_version: str = Field(description="registered version of npre-extractor", examples=["1"])
-
-
-def _evidence(title: str, abstract: str, names: list[str]) -> Evidence | None:
-    for field, text in (("title", title), ("abstract", abstract)):
-        span = find_span(text, names)
-        if span:
-            return Evidence(field=field, start=span[0], end=span[1])
-    return None
+    lotus_snapshot: str | None = Field(
+        None,
+        description="the LOTUS relations table that `status` compares against (file@sha256)",
+        examples=["relations.parquet@sha256:0123456789ab"],
+    )
 
 
 def to_response(title: str, abstract: str, found: Found) -> ExtractionResponse:
     """The relations with where their names first occur in the input (evidence)."""
+    known = found.known or [{} for _ in found.relations]
     relations = [
         Relation(
             organism=organism,
             chemical=chemical,
-            organism_evidence=_evidence(title, abstract, organism_variants(organism)),
-            chemical_evidence=_evidence(title, abstract, [chemical]),
+            **relation_evidence(title, abstract, organism, chemical),
+            **status,
         )
-        for organism, chemical in found.relations
+        for (organism, chemical), status in zip(found.relations, known, strict=True)
     ]
     return ExtractionResponse(
-        relations=relations, model=found.model, model_version=found.model_version
+        relations=relations,
+        model=found.model,
+        model_version=found.model_version,
+        lotus_snapshot=found.lotus_snapshot,
     )

@@ -34,6 +34,7 @@ from npre.service_model import (
     resolve_bento_model,
     resolve_champion,
 )
+from serving.admission import AdmissionControl
 from serving.schemas import (
     EXAMPLE_ABSTRACT,
     EXAMPLE_TITLE,
@@ -88,7 +89,7 @@ KEEP_CONNECTIONS = {"max_requests": 2**31 - 1, "max_age": 1e9}
 
 
 @bentoml.service(
-    traffic={"timeout": 300},
+    traffic={"timeout": SETTINGS.timeout_s},
     workers=SETTINGS.model_workers,
     runner_connection=KEEP_CONNECTIONS,
 )
@@ -113,17 +114,20 @@ class ExtractionModel:
     )
     def extract_many(self, documents: list[Document]) -> list[Found]:
         pairs = [(document.title, document.abstract) for document in documents]
+        lotus = self.loaded.lotus
         return [
             Found(
                 relations=found.relations,
+                known=[lotus.annotate(*pair) for pair in found.relations] if lotus else None,
                 model=self.loaded.uri,
                 model_version=self.loaded.version,
+                lotus_snapshot=lotus.snapshot if lotus else None,
             )
             for found in self.loaded.extractor.extract_many(pairs)
         ]
 
 
-@bentoml.service(traffic={"timeout": 300})
+@bentoml.service(traffic={"timeout": SETTINGS.timeout_s})
 class Extractor:
     """Organism-produces-chemical relations in biomedical titles and abstracts."""
 
@@ -185,3 +189,8 @@ class Extractor:
             # extraction has no side effects, so one retry on a fresh connection is safe
             logger.warning("model service connection lost; retrying once")
             return await self.model.to_async.extract_many(documents)
+
+
+Extractor.add_asgi_middleware(
+    AdmissionControl, max_pending=SETTINGS.max_pending, paths=("/extract", "/extract_batch")
+)

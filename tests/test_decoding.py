@@ -162,3 +162,69 @@ def test_spans_are_capped():
     source = list(range(10, 10 + MAX_SPAN_TOKENS + 5))
     g = grammar(source)
     assert g.allowed(source[:MAX_SPAN_TOKENS]) == {*PRODUCES}
+
+
+def _generate_with_processor(extractor, prompts, grammars, max_new_tokens, stop_penalty):
+    """The reference: transformers' generate, masked by the copy-constraint processor."""
+    import torch
+    from transformers import LogitsProcessorList
+
+    from npre.modeling.constraints import CopyConstraintProcessor
+
+    tok = extractor.tokenizer
+    width = max(len(p) for p in prompts)
+    ids = torch.tensor([[tok.pad_token_id] * (width - len(p)) + p for p in prompts])
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+    processor = CopyConstraintProcessor(grammars, width, 1, stop_penalty)
+    with torch.no_grad():
+        out = extractor.model.generate(
+            input_ids=ids,
+            attention_mask=mask,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            eos_token_id=tok.eos_token_id,
+            pad_token_id=tok.pad_token_id,
+            logits_processor=LogitsProcessorList([processor]),
+        )
+    rows = out[:, width:].tolist()
+    return [r[: r.index(tok.eos_token_id)] if tok.eos_token_id in r else r for r in rows]
+
+
+@pytest.mark.parametrize("stop_penalty", [0.0, 1.0])
+def test_pruned_greedy_decoding_answers_as_generate_does(extractor, stop_penalty):
+    """Dropping finished rows and scoring only allowed tokens changes no answer."""
+    import torch
+
+    from npre.modeling.constraints import grammar_for
+    from npre.modeling.greedy import greedy_decode, supports_pruned_greedy
+    from npre.modeling.tokens import prompt_ids, source_of_prompt
+
+    tok = extractor.tokenizer
+    prompts = [prompt_ids(tok, t, a, 400, 80) for t, a in DOCUMENTS]
+    grammars = [grammar_for(tok, source_of_prompt(tok, p)) for p in prompts]
+    assert supports_pruned_greedy(extractor.model)
+    expected = _generate_with_processor(extractor, prompts, grammars, 24, stop_penalty)
+    with torch.no_grad():
+        got = greedy_decode(extractor.model, prompts, grammars, tok.pad_token_id, 24, stop_penalty)
+    assert got == expected
+    # without a penalty, rows finish at different steps: the pruning is exercised
+    assert stop_penalty or len({len(g) for g in got}) > 1
+
+
+def test_a_stop_penalty_lengthens_answers(extractor):
+    import torch
+
+    from npre.modeling.constraints import grammar_for
+    from npre.modeling.greedy import greedy_decode
+    from npre.modeling.tokens import prompt_ids, source_of_prompt
+
+    tok = extractor.tokenizer
+    prompts = [prompt_ids(tok, t, a, 400, 80) for t, a in DOCUMENTS]
+    grammars = [grammar_for(tok, source_of_prompt(tok, p)) for p in prompts]
+    with torch.no_grad():
+        free = greedy_decode(extractor.model, prompts, grammars, tok.pad_token_id, 40)
+        pushed = greedy_decode(extractor.model, prompts, grammars, tok.pad_token_id, 40, 1e6)
+    assert all(len(p) >= len(f) for p, f in zip(pushed, free, strict=True))
+    # with an overwhelming penalty, an answer ends only where </s> is the one choice left
+    for grammar, answer in zip(grammars, pushed, strict=True):
+        assert len(answer) == 40 or grammar.allowed(answer) == {grammar.eos}

@@ -52,6 +52,21 @@ def test_settings_come_from_params_and_the_environment(tmp_path, monkeypatch):
     assert model_source(settings, bento / "src") == "bentoml"
 
 
+def lotus_table(home: Path) -> Path:
+    """LOTUS as the tiny champion knows it: the relations of its first two training docs."""
+    import pandas as pd
+
+    from npre.known import COLUMNS
+
+    rows = [
+        (d.organisms[0].label, f"Q-org-{i}", d.chemicals[0].label, f"Q-chem-{i}")
+        for i, d in enumerate(TRAIN_DOCS[:2])
+    ]
+    path = home / "relations.parquet"
+    pd.DataFrame(rows, columns=COLUMNS).to_parquet(path)
+    return path
+
+
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory) -> Path:
     """A tiny trained extractor registered as npre-extractor@champion in a temp registry."""
@@ -64,7 +79,7 @@ def registry(tmp_path_factory) -> Path:
     from npre.modeling.loading import load_base_model, load_tokenizer
     from npre.modeling.training import prepare_peft_model, save_adapter, train_lora
     from npre.params import BaseModelParams, DecodingParams, TrainParams
-    from npre.pyfunc_model import log_extractor
+    from npre.pyfunc_model import extractor_artifacts, log_extractor
     from npre.registration import INPUT_EXAMPLE
     from npre.registry import register_and_promote
 
@@ -87,7 +102,8 @@ def registry(tmp_path_factory) -> Path:
         experiment = mlflow.create_experiment("t", artifact_location=(home / "art").as_uri())
         with mlflow.start_run(experiment_id=experiment) as run:
             output = pd.DataFrame({"relations": [[{"organism": "o", "chemical": "c"}]]})
-            info = log_extractor(base, adapter, INPUT_EXAMPLE, output)
+            artifacts = extractor_artifacts(base, adapter, lotus_table(home))
+            info = log_extractor(artifacts, INPUT_EXAMPLE, output)
         client = MlflowClient()
         register_and_promote(
             client, "npre-extractor", "champion", info.model_uri, run.info.run_id, 0.5
@@ -191,7 +207,23 @@ def _evidence_text(document: dict, evidence: dict) -> str:
     return document[evidence["field"]][evidence["start"] : evidence["end"]]
 
 
-def test_a_valid_call_answers_like_the_extractor(service, expected, extractor):
+KNOWN_FIELDS = [
+    "status",
+    "organism_status",
+    "chemical_status",
+    "organism_wikidata",
+    "chemical_wikidata",
+]
+
+
+@pytest.fixture(scope="module")
+def lotus(registry):
+    from npre.known import LotusIndex
+
+    return LotusIndex.from_file(registry / "relations.parquet")
+
+
+def test_a_valid_call_answers_like_the_extractor(service, expected, extractor, lotus):
     assert any(expected), "the tiny champion should find some relation"
     for document, relations in zip(DOCUMENTS, expected, strict=True):
         response = httpx.post(f"{service}/extract", json=document, timeout=60)
@@ -199,6 +231,10 @@ def test_a_valid_call_answers_like_the_extractor(service, expected, extractor):
         body = response.json()
         assert pairs(body) == relations
         assert (body["model"], body["model_version"]) == (URI, "1")
+        assert body["lotus_snapshot"].startswith("relations.parquet@sha256:")
+        for relation in body["relations"]:  # known or new, as the packed table says
+            fields = {key: relation[key] for key in KNOWN_FIELDS}
+            assert fields == lotus.annotate(relation["organism"], relation["chemical"])
         for relation in body["relations"]:  # evidence: where each name occurs in the input
             chemical = _evidence_text(document, relation["chemical_evidence"])
             assert chemical.lower() == relation["chemical"].lower()  # copy-constrained
@@ -218,6 +254,9 @@ def test_a_valid_call_answers_like_the_extractor(service, expected, extractor):
     assert response.status_code == 200, response.text
     many = extractor.extract_many([(d["title"], d["abstract"]) for d in batch])
     assert [pairs(b) for b in response.json()] == [m.relations for m in many] == expected[:4]
+    # the table holds the chemicals of 2 of the 4 documents: both kinds of answer occur
+    statuses = {r["chemical_status"] for b in response.json() for r in b["relations"]}
+    assert statuses == {"known", "new"}, statuses
 
 
 @pytest.mark.parametrize(
@@ -277,6 +316,30 @@ def test_a_burst_from_16_clients_gets_no_5xx_and_the_same_answers(service, expec
     statuses = sorted({status for status, _ in results})
     assert statuses == [200], statuses
     assert all(same for _, same in results)
+
+
+def test_a_full_server_answers_503_with_retry_after_not_a_timeout(registry, expected):
+    """serve.max_pending = 1: of 16 simultaneous calls, the surplus is refused at once."""
+    env = server_env(registry, NPRE_MAX_PENDING="1")
+    documents = DOCUMENTS[:4]
+    want = expected[:4]
+    with (
+        serving("serving.service:Extractor", ROOT, env, registry / "busy.log") as url,
+        httpx.Client(timeout=60) as client,
+        ThreadPoolExecutor(16) as pool,
+    ):
+        burst = lambda _: client.post(f"{url}/extract_batch", json={"documents": documents})  # noqa: E731
+        responses = list(pool.map(burst, range(16)))
+        refused = [r for r in responses if r.status_code == 503]
+        answered = [r for r in responses if r.status_code == 200]
+        assert refused and answered, [r.status_code for r in responses]
+        assert len(refused) + len(answered) == 16
+        for response in refused:
+            assert int(response.headers["retry-after"]) >= 1
+            assert "serve.max_pending" in response.json()["error"]
+        assert all([pairs(b) for b in r.json()] == want for r in answered)
+        # once the burst is over, the server takes calls again
+        assert client.post(f"{url}/extract", json=DOCUMENTS[0]).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -626,6 +626,9 @@ def register(
     base: Path = typer.Option(..., help="base model folder"),
     out: Path = typer.Option(..., help="JSON: the registered version and the champion decision"),
     grid_report: Path = typer.Option(..., help="JSON: precision, recall, F1 of every variant"),
+    lotus: Path | None = typer.Option(
+        None, help="relations table packed with the model: answers say known or new"
+    ),
     params: Path = ParamsOption,
 ) -> None:
     """Register the grid's best variant as an MLflow model; move `champion` if it is better."""
@@ -640,7 +643,9 @@ def register(
     _threads(params)
     with _Timer("register"):
         try:
-            decision, table = register_best_variant(variants, adapters, evaluations, base, settings)
+            decision, table = register_best_variant(
+                variants, adapters, evaluations, base, settings, lotus
+            )
         except FileNotFoundError as exc:
             _fail(str(exc))
         _write_json(grid_report, table)
@@ -649,6 +654,71 @@ def register(
             f"best variant {decision['variant']}; registered {settings.model_name} "
             f"v{decision['version']}: {decision['reason']}"
         )
+
+
+@app.command()
+def extract(
+    input_file: Path = typer.Argument(
+        ...,
+        metavar="INPUT",
+        help="JSON Lines or CSV (title, abstract, optional id), curated-format JSON, "
+        "or a .txt/.pmids file of PMIDs (fetched through the PubMed client and its cache)",
+    ),
+    out: Path = typer.Option(..., help="answers, one JSON line per document; appended to"),
+    model: str = typer.Option("models:/npre-extractor@champion", help="the extractor to run"),
+    batch_size: int = typer.Option(16, min=1, help="documents per model call"),
+    pubmed_cache: Path = typer.Option(
+        Path("data/pubmed_cache.jsonl"), help="abstract cache for a PMID list (appended to)"
+    ),
+    params: Path = ParamsOption,
+) -> None:
+    """Extract relations from many abstracts with the champion, saying which are new to LOTUS.
+
+    Resumable: a rerun skips the documents OUT already answers. A bad row is reported
+    with its line and skipped. The summary is printed and written to OUT.summary.json.
+    """
+    from tqdm import tqdm
+
+    from npre.bulk import BulkInputError, extract_to_file, read_inputs, summarise
+    from npre.service_model import ChampionNotFound, load_champion
+
+    settings = _params("abstracts", params)
+    _threads(params)
+
+    def fetch_pmids(pmids: list[str]) -> dict[str, dict]:
+        from npre.pubmed import EutilsClient, PubMedError, fetch_into_cache
+
+        client = EutilsClient(settings.eutils_url, max_retries=settings.max_retries)
+        try:
+            return fetch_into_cache(pmids, pubmed_cache, client)
+        except PubMedError as exc:
+            _fail(f"{exc} (fetched batches are kept in {pubmed_cache}; rerun to resume)")
+        finally:
+            client.close()
+
+    with _Timer("extract"):
+        try:
+            rows = read_inputs(input_file, fetch_pmids)
+            loaded = load_champion(model)
+        except (BulkInputError, ChampionNotFound) as exc:
+            _fail(str(exc))
+        bad = lambda row: typer.echo(f"skipped {row.where}: {row.problem}", err=True)  # noqa: E731
+        with tqdm(desc="extract", unit="doc", disable=None) as bar:
+            try:
+                run = extract_to_file(loaded, rows, out, batch_size, bad, bar.update)
+            except BulkInputError as exc:
+                _fail(str(exc))
+        summary = summarise(out) | {
+            "extracted_now": run.extracted,
+            "already_done": run.skipped,
+            "bad_rows": run.bad_rows,
+            "docs_per_s": round(run.extracted / run.seconds, 3) if run.seconds else None,
+            "model": loaded.uri,
+            "model_version": loaded.version,
+            "lotus_snapshot": loaded.lotus.snapshot if loaded.lotus else None,
+        }
+        _write_json(out.with_suffix(".summary.json"), summary)
+        typer.echo(json.dumps(summary, indent=2))
 
 
 @app.command()

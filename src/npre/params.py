@@ -246,6 +246,9 @@ class DecodingParams(Section):
     length_penalty: float = 1.0
     no_repeat_ngram_size: int = Field(0, ge=0)
     copy_constrained: bool = Field(True, description="names must be spans of the input text")
+    # subtracted from the end-of-answer logit where another relation could follow: the
+    # model, trained on short lists, stops early on abstracts that state many relations
+    stop_penalty: float = Field(0.0, ge=0.0)
     # auto: the model in bfloat16 where the CPU (AVX512-BF16, AMX) or GPU has it
     precision: Literal["auto", "float32", "bfloat16"] = "auto"
 
@@ -270,8 +273,14 @@ class ServeParams(Section):
     bento_model: str = Field("npre-extractor", description="name in the BentoML model store")
     max_chars: int = Field(20000, ge=1, description="per title and per abstract")
     max_documents: int = Field(32, ge=1, description="per /extract_batch request")
-    max_batch_size: int = Field(32, ge=1, description="adaptive batching: documents per batch")
-    max_latency_ms: int = Field(60000, ge=1, description="adaptive batching: queueing bound")
+    # a pretrained extractor answers in seconds per abstract on a CPU: small batches, a
+    # bounded queue, and a 503 with Retry-After beyond it rather than minutes of waiting
+    max_batch_size: int = Field(8, ge=1, description="adaptive batching: documents per batch")
+    max_latency_ms: int = Field(30000, ge=1, description="adaptive batching: queueing bound")
+    max_pending: int = Field(
+        32, ge=1, description="extraction requests in the server; beyond: 503 + Retry-After"
+    )
+    timeout_s: int = Field(120, ge=1, description="a request still unanswered then: 504")
     num_threads: int = Field(1, ge=1, description="torch CPU threads of each model worker")
     model_workers: int = Field(1, ge=1, description="model processes, each batching alone")
 

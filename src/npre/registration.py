@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 
@@ -46,6 +47,7 @@ def register_best_variant(
     evaluations_dir: Path,
     base_dir: Path,
     params: RegisterParams,
+    lotus: Path | None = None,
 ) -> tuple[dict, dict]:
     """Register the variant with the best evaluation F1 (ties: the first in grid order)."""
     table = grid_table(variants, evaluations_dir)
@@ -54,18 +56,22 @@ def register_best_variant(
     if not adapter_dir.is_dir():
         raise FileNotFoundError(f"no adapter for grid variant {best.name}: {adapter_dir}")
     decision = register_extractor(
-        adapter_dir, base_dir, Path(evaluations_dir) / best.name / "metrics.json", params
+        adapter_dir, base_dir, Path(evaluations_dir) / best.name / "metrics.json", params, lotus
     )
     return {**decision, "variant": best.name}, table
 
 
 def register_extractor(
-    adapter_dir: Path, base_dir: Path, evaluation_path: Path, params: RegisterParams
+    adapter_dir: Path,
+    base_dir: Path,
+    evaluation_path: Path,
+    params: RegisterParams,
+    lotus: Path | None = None,
 ) -> dict:
     import mlflow
     from mlflow import MlflowClient
 
-    from npre.pyfunc_model import ExtractorPythonModel, log_extractor
+    from npre.pyfunc_model import ExtractorPythonModel, extractor_artifacts, log_extractor
     from npre.registry import register_and_promote
     from npre.tracking import setup
     from npre.training_stage import read_run_id
@@ -76,13 +82,12 @@ def register_extractor(
     setup(params.experiment)
     example_model = ExtractorPythonModel()
 
-    class _Context:  # the artifacts as they will be packed, to compute an output example
-        artifacts = {"base_model": str(base_dir), "adapter": str(adapter_dir)}
-
-    example_model.load_context(_Context())
+    artifacts = extractor_artifacts(base_dir, adapter_dir, lotus)
+    # the artifacts as they will be packed, to compute an output example
+    example_model.load_context(SimpleNamespace(artifacts=artifacts))
     output_example = example_model.predict(None, INPUT_EXAMPLE)
     with mlflow.start_run(run_id=run_id):
-        info = log_extractor(base_dir, adapter_dir, INPUT_EXAMPLE, output_example)
+        info = log_extractor(artifacts, INPUT_EXAMPLE, output_example)
     decision = register_and_promote(
         MlflowClient(), params.model_name, params.alias, info.model_uri, run_id, f1
     )

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from npre.known import LotusIndex
 from npre.modeling.extractor import RelationExtractor
 
 FIX_MLFLOW = (
@@ -29,6 +30,12 @@ class LoadedModel:
     extractor: RelationExtractor
     version: str  # the registered version of the model
     uri: str  # where it was loaded from: a models:/ URI or a BentoML store tag
+    lotus: LotusIndex | None = None  # the relations table packed with it (known/new)
+
+    @classmethod
+    def of(cls, pyfunc_model, version: str, uri: str) -> LoadedModel:
+        python_model = pyfunc_model.unwrap_python_model()
+        return cls(python_model.extractor, version, uri, getattr(python_model, "lotus", None))
 
 
 class ChampionNotFound(RuntimeError):
@@ -69,7 +76,8 @@ def resolve_champion(uri: str):
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    backend = _tracking_backend(uri)
+    # a model folder needs no tracking backend; a registry or run URI does
+    backend = _tracking_backend(uri) if uri.startswith(("models:/", "runs:/")) else uri
     try:
         version = _registered_version(uri)
         mlflow.models.get_model_info(uri)  # reads its MLmodel file: the artifacts are reachable
@@ -92,7 +100,7 @@ def load_champion(uri: str) -> LoadedModel:
         message = getattr(exc, "message", str(exc))
         raise ChampionNotFound(f"cannot load {uri}: {message}. {FIX_MLFLOW}") from None
     number = str(version.version) if version is not None else "unknown"
-    return LoadedModel(model.unwrap_python_model().extractor, number, uri)
+    return LoadedModel.of(model, number, uri)
 
 
 def import_champion(uri: str, name: str):
@@ -136,4 +144,4 @@ def load_bento_model(tag: str) -> LoadedModel:
     stored = resolve_bento_model(tag)
     model = bentoml.mlflow.load_model(stored)
     version = str(stored.info.metadata.get("registered_version", "unknown"))
-    return LoadedModel(model.unwrap_python_model().extractor, version, str(stored.tag))
+    return LoadedModel.of(model, version, str(stored.tag))

@@ -102,10 +102,17 @@ class CopyConstraintProcessor:
     starts at `prompt_length`.
     """
 
-    def __init__(self, grammars: list[SpanGrammar], prompt_length: int, num_beams: int = 1):
+    def __init__(
+        self,
+        grammars: list[SpanGrammar],
+        prompt_length: int,
+        num_beams: int = 1,
+        stop_penalty: float = 0.0,
+    ):
         self.grammars = grammars
         self.prompt_length = prompt_length
         self.num_beams = num_beams
+        self.stop_penalty = stop_penalty
 
     def __call__(self, input_ids, scores):
         import torch
@@ -117,7 +124,10 @@ class CopyConstraintProcessor:
             if grammar.eos in generated:  # finished: generate pads this row, any token will do
                 mask[row] = 0.0
                 continue
-            mask[row, list(grammar.allowed(generated))] = 0.0
+            allowed = grammar.allowed(generated)
+            mask[row, list(allowed)] = 0.0
+            if grammar.eos in allowed and len(allowed) > 1:  # "end the list" costs extra
+                mask[row, grammar.eos] = -self.stop_penalty
         return scores + mask
 
 

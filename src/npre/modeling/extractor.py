@@ -141,31 +141,26 @@ class RelationExtractor:
         attention_mask = torch.tensor(
             [[0] * (width - len(ids)) + [1] * len(ids) for ids in prompts], device=device
         )
-        processors, head = None, None
+        processors = None
         if dec.copy_constrained:
             from transformers import LogitsProcessorList
 
             from npre.modeling.constraints import CopyConstraintProcessor, grammar_for
-            from npre.modeling.vocab_subset import subset_head
+            from npre.modeling.greedy import greedy_decode, supports_pruned_greedy
 
             grammars = [
                 grammar_for(self.tokenizer, source_of_prompt(self.tokenizer, ids))
                 for ids in prompts
             ]
+            if dec.num_beams == 1 and supports_pruned_greedy(self.model):
+                with torch.no_grad(), self._autocast(device):
+                    return greedy_decode(
+                        self.model, prompts, grammars, pad, max_new_tokens, dec.stop_penalty
+                    )
             processors = LogitsProcessorList(
-                [CopyConstraintProcessor(grammars, width, dec.num_beams)]
+                [CopyConstraintProcessor(grammars, width, dec.num_beams, dec.stop_penalty)]
             )
-            if dec.num_beams == 1:  # beam scores are normalised over the whole vocabulary
-                head = subset_head(self.model, grammars)
-        from npre.modeling.loading import use_bf16
-        from npre.modeling.vocab_subset import output_head
-
-        autocast = use_bf16(dec.precision) and self.model.dtype == torch.float32
-        with (
-            torch.no_grad(),
-            output_head(self.model, head),
-            torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast),
-        ):
+        with torch.no_grad(), self._autocast(device):
             output = self.model.generate(
                 input_ids=input_ids,
                 attention_mask=attention_mask,
@@ -182,3 +177,12 @@ class RelationExtractor:
         for row in output[:, width:].tolist():
             generated.append(row[: row.index(eos)] if eos in row else row)
         return generated
+
+    def _autocast(self, device):
+        """bf16 autocast where the precision asks for it and the weights are still fp32."""
+        import torch
+
+        from npre.modeling.loading import use_bf16
+
+        enabled = use_bf16(self.decoding.precision) and self.model.dtype == torch.float32
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
