@@ -228,3 +228,33 @@ def test_a_stop_penalty_lengthens_answers(extractor):
     # with an overwhelming penalty, an answer ends only where </s> is the one choice left
     for grammar, answer in zip(grammars, pushed, strict=True):
         assert len(answer) == 40 or grammar.allowed(answer) == {grammar.eos}
+
+
+def test_pruned_greedy_decoding_runs_an_unmerged_lora_adapter(extractor):
+    """Validation during training decodes with the PEFT model itself: same answers."""
+    import torch
+
+    from npre.modeling.constraints import grammar_for
+    from npre.modeling.greedy import greedy_decode, supports_pruned_greedy
+    from npre.modeling.tokens import prompt_ids, source_of_prompt
+    from npre.modeling.training import prepare_peft_model
+    from npre.params import TrainParams
+
+    tok = extractor.tokenizer
+    peft_model = prepare_peft_model(extractor.model, TrainParams(lora_r=4))
+    with torch.no_grad():  # a non-zero adapter, so the LoRA layers change the answers
+        for name, weight in peft_model.named_parameters():
+            if "lora_B" in name:
+                weight.normal_(0, 0.5, generator=torch.Generator().manual_seed(0))
+    peft_model.eval()
+    prompts = [prompt_ids(tok, t, a, 400, 80) for t, a in DOCUMENTS]
+    grammars = [grammar_for(tok, source_of_prompt(tok, p)) for p in prompts]
+    assert supports_pruned_greedy(peft_model)
+    try:
+        extractor.model = peft_model
+        expected = _generate_with_processor(extractor, prompts, grammars, 24, 0.0)
+        with torch.no_grad():
+            got = greedy_decode(peft_model, prompts, grammars, tok.pad_token_id, 24)
+    finally:
+        extractor.model = peft_model.unload()  # the fixture's model, without the adapter
+    assert got == expected

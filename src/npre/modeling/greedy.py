@@ -14,13 +14,23 @@ from __future__ import annotations
 from npre.modeling.constraints import SpanGrammar
 
 
+def transformer_body(model):
+    """The causal LM's transformer (hidden states out, no head); None if it has none.
+
+    A PEFT model wraps the causal LM; its LoRA layers sit inside the LM's own modules, so
+    the wrapped LM's body runs them.
+    """
+    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    body = getattr(causal_lm, "base_model", None)
+    return body if body is not None and body is not causal_lm else None
+
+
 def supports_pruned_greedy(model) -> bool:
     """The loop needs the transformer body and a linear head to score a few rows of."""
     import torch
 
     head = model.get_output_embeddings()
-    body = getattr(model, "base_model", None)
-    return isinstance(head, torch.nn.Linear) and body is not None and body is not model
+    return isinstance(head, torch.nn.Linear) and transformer_body(model) is not None
 
 
 def greedy_decode(
@@ -36,6 +46,7 @@ def greedy_decode(
     from transformers import DynamicCache
 
     device = next(model.parameters()).device
+    body = transformer_body(model)
     head = model.get_output_embeddings()
     softcap = getattr(model.config, "final_logit_softcapping", None)
     width = max(len(ids) for ids in prompts)
@@ -47,7 +58,7 @@ def greedy_decode(
     )
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     cache = DynamicCache(config=model.config)
-    hidden = model.base_model(
+    hidden = body(
         input_ids=input_ids,
         attention_mask=mask,
         position_ids=positions,
@@ -87,7 +98,7 @@ def greedy_decode(
             active = [active[row] for row in keep]
         step_ids = torch.tensor([[generated[doc][-1]] for doc in active], device=device)
         mask = torch.cat([mask, mask.new_ones((len(active), 1))], dim=-1)
-        hidden = model.base_model(
+        hidden = body(
             input_ids=step_ids,
             attention_mask=mask,
             position_ids=next_position[:, None],
