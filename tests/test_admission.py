@@ -3,7 +3,16 @@
 import asyncio
 import json
 
-from serving.admission import AdmissionControl
+import pytest
+from conftest import ROOT
+
+
+@pytest.fixture
+def admission(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))  # serving/ is run from the project root
+    from serving.admission import AdmissionControl
+
+    return AdmissionControl
 
 
 def _scope(path: str) -> dict:
@@ -25,7 +34,7 @@ async def _call(app, path: str) -> tuple[int, dict, bytes]:
     return start["status"], dict(start["headers"]), body
 
 
-def test_a_full_server_refuses_with_503_and_retry_after_and_recovers():
+def test_a_full_server_refuses_with_503_and_retry_after_and_recovers(admission):
     async def scenario():
         release = asyncio.Event()
 
@@ -34,7 +43,7 @@ def test_a_full_server_refuses_with_503_and_retry_after_and_recovers():
             await send({"type": "http.response.start", "status": 200, "headers": []})
             await send({"type": "http.response.body", "body": b"ok"})
 
-        app = AdmissionControl(slow_app, max_pending=2, paths=("/extract",))
+        app = admission(slow_app, max_pending=2, paths=("/extract",))
         first = [asyncio.create_task(_call(app, "/extract")) for _ in range(2)]
         await asyncio.sleep(0)  # both are admitted and waiting
         assert app.pending == 2
