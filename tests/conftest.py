@@ -71,3 +71,25 @@ def start_loopback_server(handler_class, path: str = "") -> tuple:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}{path}"
+
+
+def train_tiny_extractor(docs, home):
+    """A tiny base model and a LoRA adapter trained on `docs`, under `home`: (base, adapter)."""
+    from npre.modeling.base_model import build_tiny_model
+    from npre.modeling.extractor import ExtractorConfig
+    from npre.modeling.loading import load_base_model, load_tokenizer
+    from npre.modeling.training import prepare_peft_model, save_adapter, train_lora
+    from npre.params import BaseModelParams, DecodingParams, TrainParams
+
+    base, adapter = home / "base", home / "adapter"
+    params = BaseModelParams(
+        vocab_size=400, n_positions=160, n_embd=32, n_layer=2, n_head=2, pretrain_epochs=2
+    )
+    build_tiny_model([d.text for d in docs] * 3, params, base, seed=0)
+    train = TrainParams(epochs=4, batch_size=2, lr=0.02, max_length=128)
+    model = prepare_peft_model(load_base_model(base), train)
+    train_lora(model, load_tokenizer(base), docs, train, seed=0)
+    save_adapter(model, load_tokenizer(base), adapter)
+    decoding = DecodingParams(max_new_tokens=24).model_dump()
+    ExtractorConfig(train.max_input_chars, train.max_length, decoding).save(adapter)
+    return base, adapter

@@ -9,7 +9,7 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import ROOT, one_relation_documents
+from conftest import ROOT, one_relation_documents, train_tiny_extractor
 from test_pubmed import FakeEutils
 
 from npre.bulk import BadRow, InputDocument, done_ids, extract_to_file, read_inputs, summarise
@@ -23,25 +23,10 @@ def model_dir(tmp_path_factory):
     """A tiny extractor saved as an MLflow pyfunc model, with a LOTUS table of 3 relations."""
     import mlflow
 
-    from npre.modeling.base_model import build_tiny_model
-    from npre.modeling.extractor import ExtractorConfig
-    from npre.modeling.loading import load_base_model, load_tokenizer
-    from npre.modeling.training import prepare_peft_model, save_adapter, train_lora
-    from npre.params import BaseModelParams, DecodingParams, TrainParams
     from npre.pyfunc_model import ExtractorPythonModel, extractor_artifacts
 
     home = tmp_path_factory.mktemp("bulk")
-    base, adapter = home / "base", home / "adapter"
-    params = BaseModelParams(
-        vocab_size=400, n_positions=160, n_embd=32, n_layer=2, n_head=2, pretrain_epochs=2
-    )
-    build_tiny_model([d.text for d in DOCS] * 3, params, base, seed=0)
-    train = TrainParams(epochs=4, batch_size=2, lr=0.02, max_length=128)
-    model = prepare_peft_model(load_base_model(base), train)
-    train_lora(model, load_tokenizer(base), DOCS, train, seed=0)
-    save_adapter(model, load_tokenizer(base), adapter)
-    decoding = DecodingParams(max_new_tokens=24).model_dump()
-    ExtractorConfig(train.max_input_chars, train.max_length, decoding).save(adapter)
+    base, adapter = train_tiny_extractor(DOCS, home)
     rows = [
         (d.organisms[0].label, f"Q{i}", d.chemicals[0].label, f"C{i}")
         for i, d in enumerate(DOCS[:3])

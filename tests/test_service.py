@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from conftest import ROOT, one_relation_documents
+from conftest import ROOT, one_relation_documents, train_tiny_extractor
 
 from npre.matching import organism_variants
 
@@ -74,27 +74,12 @@ def registry(tmp_path_factory) -> Path:
     import pandas as pd
     from mlflow import MlflowClient
 
-    from npre.modeling.base_model import build_tiny_model
-    from npre.modeling.extractor import ExtractorConfig
-    from npre.modeling.loading import load_base_model, load_tokenizer
-    from npre.modeling.training import prepare_peft_model, save_adapter, train_lora
-    from npre.params import BaseModelParams, DecodingParams, TrainParams
     from npre.pyfunc_model import extractor_artifacts, log_extractor
     from npre.registration import INPUT_EXAMPLE
     from npre.registry import register_and_promote
 
     home = tmp_path_factory.mktemp("registry")
-    base, adapter = home / "base", home / "adapter"
-    params = BaseModelParams(
-        vocab_size=400, n_positions=160, n_embd=32, n_layer=2, n_head=2, pretrain_epochs=2
-    )
-    build_tiny_model([d.text for d in TRAIN_DOCS] * 3, params, base, seed=0)
-    train = TrainParams(epochs=4, batch_size=2, lr=0.02, max_length=128)
-    model = prepare_peft_model(load_base_model(base), train)
-    train_lora(model, load_tokenizer(base), TRAIN_DOCS, train, seed=0)
-    save_adapter(model, load_tokenizer(base), adapter)
-    decoding = DecodingParams(max_new_tokens=24).model_dump()
-    ExtractorConfig(train.max_input_chars, train.max_length, decoding).save(adapter)
+    base, adapter = train_tiny_extractor(TRAIN_DOCS, home)
 
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{home / 'mlflow.db'}")
