@@ -3,8 +3,9 @@
 `generate` keeps every row of a batch until the longest answer is done, and computes the
 full-vocabulary head (Gemma: 262k tokens) at every step. Answers here range from one
 relation to fifty, so most rows of a batch would be padding for most steps. This loop
-prunes finished rows from the KV cache, and scores only the tokens some row's grammar
-allows at that step (a few hundred rows of the head). The choice per row is the argmax
+prunes finished rows from the KV cache (one that is not copied at each step: `kv_cache`),
+and scores only the tokens some row's grammar allows at that step (a few hundred rows of
+the head). The choice per row is the argmax
 over its allowed tokens, exactly as `generate` with `CopyConstraintProcessor` makes it
 (tested), so the answers do not change, only the time.
 """
@@ -43,7 +44,8 @@ def greedy_decode(
 ) -> list[list[int]]:
     """Generated ids of each prompt, up to and without the grammar's end token."""
     import torch
-    from transformers import DynamicCache
+
+    from npre.modeling.kv_cache import preallocated_cache
 
     device = next(model.parameters()).device
     body = transformer_body(model)
@@ -57,7 +59,7 @@ def greedy_decode(
         [[0] * (width - len(ids)) + [1] * len(ids) for ids in prompts], device=device
     )
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    cache = DynamicCache(config=model.config)
+    cache = preallocated_cache(model.config, width + max_new_tokens)
     hidden = body(
         input_ids=input_ids,
         attention_mask=mask,
