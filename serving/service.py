@@ -23,6 +23,7 @@ import logging
 from typing import Annotated
 
 import aiohttp
+import attr
 import bentoml
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
@@ -35,6 +36,7 @@ from npre.service_model import (
     resolve_champion,
 )
 from serving.admission import AdmissionControl
+from serving.openapi import TITLE, describe, model_facts
 from serving.schemas import (
     EXAMPLE_ABSTRACT,
     EXAMPLE_TITLE,
@@ -127,7 +129,20 @@ class ExtractionModel:
         ]
 
 
-@bentoml.service(traffic={"timeout": SETTINGS.timeout_s})
+class DescribedService(bentoml.Service):
+    """A service whose OpenAPI page says what it extracts and with which model version."""
+
+    @property
+    def openapi_spec(self):
+        spec = super().openapi_spec
+        facts = model_facts(SOURCE, MODEL)
+        info = attr.evolve(
+            spec.info, title=TITLE, description=describe(SETTINGS, facts), version=facts["version"]
+        )
+        return attr.evolve(spec, info=info)
+
+
+@bentoml.service(traffic={"timeout": SETTINGS.timeout_s}, service_class=DescribedService)
 class Extractor:
     """Organism-produces-chemical relations in biomedical titles and abstracts."""
 

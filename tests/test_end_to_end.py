@@ -145,6 +145,7 @@ def test_champion_is_the_best_variant(project):
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     champion = MlflowClient().get_model_version_by_alias("npre-extractor", "champion")
     assert float(champion.tags["eval_f1"]) == pytest.approx(best, abs=1e-6)
+    assert champion.tags["lotus_snapshot"].startswith("relations.parquet@sha256:")
     run = mlflow.get_run(champion.run_id)
     assert run.data.tags["npre.variant"] == decision["variant"]
 

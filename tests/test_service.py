@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import psutil
@@ -74,8 +75,8 @@ def registry(tmp_path_factory) -> Path:
     import pandas as pd
     from mlflow import MlflowClient
 
-    from npre.pyfunc_model import extractor_artifacts, log_extractor
-    from npre.registration import INPUT_EXAMPLE
+    from npre.pyfunc_model import ExtractorPythonModel, extractor_artifacts, log_extractor
+    from npre.registration import INPUT_EXAMPLE, version_tags
     from npre.registry import register_and_promote
 
     home = tmp_path_factory.mktemp("registry")
@@ -89,9 +90,16 @@ def registry(tmp_path_factory) -> Path:
             output = pd.DataFrame({"relations": [[{"organism": "o", "chemical": "c"}]]})
             artifacts = extractor_artifacts(base, adapter, lotus_table(home))
             info = log_extractor(artifacts, INPUT_EXAMPLE, output)
-        client = MlflowClient()
+        model = ExtractorPythonModel()
+        model.load_context(SimpleNamespace(artifacts=artifacts))
         register_and_promote(
-            client, "npre-extractor", "champion", info.model_uri, run.info.run_id, 0.5
+            MlflowClient(),
+            "npre-extractor",
+            "champion",
+            info.model_uri,
+            run.info.run_id,
+            0.5,
+            version_tags(model),  # as the register stage tags it
         )
     finally:
         mlflow.set_tracking_uri(previous)
@@ -242,6 +250,15 @@ def test_a_valid_call_answers_like_the_extractor(service, expected, extractor, l
     # the table holds the chemicals of 2 of the 4 documents: both kinds of answer occur
     statuses = {r["chemical_status"] for b in response.json() for r in b["relations"]}
     assert statuses == {"known", "new"}, statuses
+
+
+def test_the_api_page_says_what_it_extracts_and_with_which_model(service, lotus):
+    info = httpx.get(f"{service}/docs.json", timeout=30).json()["info"]
+    assert info["title"] == "npre: organism-produces-chemical relation extraction"
+    assert info["version"] == "1"  # the registry version it serves
+    description = info["description"]
+    for needle in (URI, lotus.snapshot, "copy-constrained", "evidence", "Retry-After"):
+        assert needle in description, needle
 
 
 @pytest.mark.parametrize(

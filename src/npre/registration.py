@@ -61,6 +61,12 @@ def register_best_variant(
     return {**decision, "variant": best.name}, table
 
 
+def version_tags(model) -> dict[str, str]:
+    """Registry tags of a version: the LOTUS snapshot its known/new answers compare with
+    (the service's API page names it without loading the model)."""
+    return {"lotus_snapshot": model.lotus.snapshot} if model.lotus is not None else {}
+
+
 def register_extractor(
     adapter_dir: Path,
     base_dir: Path,
@@ -89,7 +95,13 @@ def register_extractor(
     with mlflow.start_run(run_id=run_id):
         info = log_extractor(artifacts, INPUT_EXAMPLE, output_example)
     decision = register_and_promote(
-        MlflowClient(), params.model_name, params.alias, info.model_uri, run_id, f1
+        MlflowClient(),
+        params.model_name,
+        params.alias,
+        info.model_uri,
+        run_id,
+        f1,
+        version_tags(example_model),
     )
     return {
         **asdict(decision),

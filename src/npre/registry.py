@@ -23,14 +23,23 @@ class RegistryDecision:
 
 
 def register_and_promote(
-    client, model_name: str, alias: str, model_uri: str, run_id: str, f1: float
+    client,
+    model_name: str,
+    alias: str,
+    model_uri: str,
+    run_id: str,
+    f1: float,
+    tags: dict[str, str] | None = None,
 ) -> RegistryDecision:
-    """Register `model_uri` as a new version; move `alias` to the best version by F1."""
+    """Register `model_uri` as a new version (with `tags`); move `alias` to the best
+    version by F1."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
     version = mlflow.register_model(model_uri, model_name).version
     client.set_model_version_tag(model_name, version, F1_TAG, f"{f1:.6f}")
+    for key, value in (tags or {}).items():
+        client.set_model_version_tag(model_name, version, key, value)
     try:
         current = client.get_model_version_by_alias(model_name, alias)
         current_version = current.version

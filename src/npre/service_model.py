@@ -114,6 +114,8 @@ def import_champion(uri: str, name: str):
     if version is not None:
         labels["registered_version"] = str(version.version)
         metadata |= {"registered_version": str(version.version), "run_id": version.run_id}
+        if "lotus_snapshot" in version.tags:
+            metadata["lotus_snapshot"] = version.tags["lotus_snapshot"]
         metadata["mlflow_model"] = version.source  # the logged model: identical files
         for existing in bentoml.models.list():
             same = existing.info.metadata.get("mlflow_model") == version.source
