@@ -1,7 +1,10 @@
 """MLflow: the tracking backend, run metadata, the pyfunc model and the champion alias.
 
-Default backend: `sqlite:///mlflow.db` in the working directory (the project root when run
-by DVC), artifacts in `mlartifacts/`; `MLFLOW_TRACKING_URI` overrides.
+Default backend: `sqlite:///mlflow.db` in the project root, artifacts in `mlartifacts/`;
+`MLFLOW_TRACKING_URI` overrides. The project root is the working directory (DVC runs
+stages there), except inside the temporary copy where `dvc exp run --temp` or `--queue`
+runs an experiment (`.dvc/tmp/exps/...`): that copy lacks git-ignored files, so its runs
+and registrations go to the project that holds it.
 """
 
 from __future__ import annotations
@@ -16,8 +19,21 @@ DEFAULT_DB = "mlflow.db"
 ARTIFACT_DIR = "mlartifacts"
 
 
+EXPERIMENT_COPIES = (".dvc", "tmp", "exps")
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The working directory, or the project holding it if it is a DVC experiment copy."""
+    path = (start or Path.cwd()).resolve()
+    parts = path.parts
+    for index in range(1, len(parts) - len(EXPERIMENT_COPIES) + 1):
+        if parts[index : index + len(EXPERIMENT_COPIES)] == EXPERIMENT_COPIES:
+            return Path(*parts[:index])
+    return path
+
+
 def tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(DEFAULT_DB).resolve()}"
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_root() / DEFAULT_DB}"
 
 
 def setup(experiment: str):
@@ -27,7 +43,7 @@ def setup(experiment: str):
     mlflow.set_tracking_uri(tracking_uri())
     found = mlflow.get_experiment_by_name(experiment)
     if found is None:
-        location = Path(ARTIFACT_DIR).resolve().as_uri()
+        location = (project_root() / ARTIFACT_DIR).as_uri()
         mlflow.create_experiment(experiment, artifact_location=f"{location}/{experiment}")
     return mlflow.set_experiment(experiment)
 
