@@ -25,6 +25,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _output(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="log debug messages too"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="log warnings and errors only"),
+) -> None:
+    """Logging and progress output, for every command (npre.console)."""
+    from npre.console import configure
+
+    configure(-1 if quiet else 1 if verbose else 0)
+
+
 ParamsOption = typer.Option(
     Path("params.yaml"), "--params", help="params file (one section per stage)"
 )
