@@ -140,6 +140,24 @@ def test_training_target_names_are_source_tokens_the_grammar_allows(tokenizer):
     ]
 
 
+def test_relations_the_text_does_not_state_can_be_left_out_of_the_target(tokenizer):
+    """train.drop_unstated: a LOTUS label the abstract never names ("paclitaxel" here) is
+    not taught; with every label unstated, the target is "no relation"."""
+    spec = layout(tokenizer)
+    noisy = [*PAIRS, ("Artemisia annua", "paclitaxel"), ("Taxus brevifolia", "artemisinin")]
+    example = training_example(tokenizer, TITLE, ABSTRACT, noisy, 2000, 512, stated_only=True)
+    target = example.input_ids[example.labels.count(-100) :]
+    parsed = parse_output_ids(tokenizer, target[:-1]).pairs
+    assert [(o, c.replace(" ", "").lower()) for o, c in parsed] == [
+        (o, c.lower()) for o, c in PAIRS
+    ]
+    kept = training_example(tokenizer, TITLE, ABSTRACT, noisy, 2000, 512)
+    assert len(parse_output_ids(tokenizer, kept.input_ids[kept.labels.count(-100) : -1]).pairs) == 5
+    unstated = [("Taxus brevifolia", "paclitaxel")]
+    empty = training_example(tokenizer, TITLE, ABSTRACT, unstated, 2000, 512, stated_only=True)
+    assert empty.input_ids[empty.labels.count(-100) :] == [spec.eos]
+
+
 def test_a_name_at_the_start_of_the_text_is_copied_as_the_text_tokenises_it(tokenizer):
     """Where the text states a name only at its start, the target uses those tokens."""
     source = source_ids(tokenizer, "Coptis chinensis roots", "yielded berberine.", 2000, 512)

@@ -134,11 +134,15 @@ def piece_texts(tokenizer, ids: list[int]) -> list[str]:
     return [tokenizer.convert_tokens_to_string([t]) if t else "" for t in tokens]
 
 
-def target_ids(tokenizer, pairs: list[tuple[str, str]], source: list[int]) -> list[int]:
+def target_ids(
+    tokenizer, pairs: list[tuple[str, str]], source: list[int], stated_only: bool = False
+) -> list[int]:
     """`org produces chem; org produces chem <eos>`, each name with the source's tokens.
 
     A chemical the text names only inside a contracted series ("amphidinolides A–D") is
     written as that expression, once for all its members (the extractor expands it).
+    A name the text does not state is tokenised as after a space, or, with `stated_only`,
+    its relation is left out.
     """
     from npre.matching import series_expression
     from npre.modeling.constraints import word_boundaries
@@ -149,18 +153,19 @@ def target_ids(tokenizer, pairs: list[tuple[str, str]], source: list[int]) -> li
     text = tokenizer.decode(source)
     cache: dict[tuple[str, bool], tuple[int, ...]] = {}
 
-    def ids_of(name: str, chemical: bool) -> tuple[int, ...]:
+    def ids_of(name: str, chemical: bool) -> tuple[int, ...] | None:
         if (name, chemical) not in cache:
             found = source_name_ids(tokenizer, name, source, pieces, boundaries)
             expression = series_expression(text, name) if found is None and chemical else None
             if expression is not None:
                 found = source_name_ids(tokenizer, expression, source, pieces, boundaries)
-            if found is None:
+            if found is None and not stated_only:
                 found = tokenizer.encode(" " + name.strip(), add_special_tokens=False)
-            cache[(name, chemical)] = tuple(found)
+            cache[(name, chemical)] = None if found is None else tuple(found)
         return cache[(name, chemical)]
 
-    relations = dict.fromkeys((ids_of(o.strip(), False), ids_of(c.strip(), True)) for o, c in pairs)
+    named = ((ids_of(o.strip(), False), ids_of(c.strip(), True)) for o, c in pairs)
+    relations = dict.fromkeys((o, c) for o, c in named if o is not None and c is not None)
     out: list[int] = []
     for index, (organism, chemical) in enumerate(relations):
         if index:
@@ -176,15 +181,16 @@ def training_example(
     pairs: list[tuple[str, str]],
     max_chars: int,
     max_length: int,
+    stated_only: bool = False,
 ) -> Example:
     spec = layout(tokenizer)
     frame = len(spec.prefix) + len(spec.boundary)
     source = source_ids(tokenizer, title, abstract, max_chars, max_length)
-    target = target_ids(tokenizer, pairs, source)
+    target = target_ids(tokenizer, pairs, source, stated_only)
     budget = max(max_length - len(target) - frame, 8)
     if len(source) > budget:  # names found past the cut are no longer copyable: redo
         source = source[:budget]
-        target = target_ids(tokenizer, pairs, source)
+        target = target_ids(tokenizer, pairs, source, stated_only)
     prompt = [*spec.prefix, *source, *spec.boundary]
     ids = (prompt + target)[:max_length]
     labels = ([-100] * len(prompt) + target)[:max_length]

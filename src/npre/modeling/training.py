@@ -65,6 +65,7 @@ def make_examples(tokenizer, docs: list[Document], params: ModelTrainingParams) 
             d.label_pairs(),
             params.max_input_chars,
             params.max_length,
+            stated_only=getattr(params, "drop_unstated", False),  # the extractor's option
         )
         for d in docs
     ]
