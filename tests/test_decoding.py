@@ -305,3 +305,75 @@ def test_pruned_greedy_decoding_with_sliding_window_layers(extractor):
     unwindowed.load_state_dict(model.state_dict())
     with torch.no_grad():
         assert greedy_decode(unwindowed, prompts, grammars, tok.pad_token_id, 24) != got
+        for i, prompt in enumerate(prompts):  # alone, with drafts: each layer's window holds
+            # (alone, not against the batch: a sliding window counts the batch's left padding)
+            step = greedy_decode(model, [prompt], [grammars[i]], tok.pad_token_id, 24)
+            drafted = greedy_decode(model, [prompt], [grammars[i]], tok.pad_token_id, 24, 0.0, 8)
+            assert drafted == step
+
+
+def test_draft_tokens_continue_the_latest_earlier_match():
+    from npre.modeling.greedy import draft_tokens
+
+    prompt = [1, 5, 6, 7, 8, 9, 2]
+    assert draft_tokens(prompt, [5, 6], 3) == [7, 8, 9]  # the name being copied goes on
+    # "org produces a ; org" -> "produces" follows, as in the previous relation
+    assert draft_tokens(prompt, [5, 100, 7, 101, 5], 2) == [100, 7]
+    assert draft_tokens(prompt, [42], 3) == []  # nothing to copy from
+    assert draft_tokens(prompt, [8], 5) == [9, 2, 8]  # on into the answer itself
+
+
+@pytest.mark.parametrize("stop_penalty", [0.0, 1.0])
+def test_lookahead_decoding_answers_as_step_by_step_decoding(extractor, stop_penalty):
+    """Checking drafted tokens changes no answer, alone or as a batch's last document,
+    and needs fewer model passes."""
+    import torch
+
+    import npre.modeling.greedy as greedy
+    from npre.modeling.constraints import grammar_for
+    from npre.modeling.tokens import prompt_ids, source_of_prompt
+
+    tok = extractor.tokenizer
+    prompts = [prompt_ids(tok, t, a, 400, 80) for t, a in DOCUMENTS]
+    grammars = [grammar_for(tok, source_of_prompt(tok, p)) for p in prompts]
+    passes = {"count": 0}
+    body_of = greedy.transformer_body
+
+    def counting_body(model):
+        body = body_of(model)
+
+        def run(**kwargs):
+            passes["count"] += 1
+            return body(**kwargs)
+
+        return run
+
+    def decode(batch, lookahead):
+        passes["count"] = 0
+        with torch.no_grad():
+            got = greedy.greedy_decode(
+                extractor.model,
+                [prompts[i] for i in batch],
+                [grammars[i] for i in batch],
+                tok.pad_token_id,
+                24,
+                stop_penalty,
+                lookahead,
+            )
+        return got, passes["count"]
+
+    greedy.transformer_body = counting_body
+    try:
+        everything = list(range(len(prompts)))
+        expected, _ = decode(everything, 0)
+        assert decode(everything, 8)[0] == expected
+        fewer = 0
+        for i in everything:
+            alone, step_passes = decode([i], 0)
+            assert alone == [expected[i]]
+            drafted, draft_passes = decode([i], 8)
+            assert drafted == alone
+            fewer += draft_passes < step_passes
+    finally:
+        greedy.transformer_body = body_of
+    assert fewer, "no draft token was ever kept"

@@ -252,6 +252,9 @@ class DecodingParams(Section):
     # subtracted from the end-of-answer logit where another relation could follow: the
     # model, trained on short lists, stops early on abstracts that state many relations
     stop_penalty: float = Field(0.0, ge=0.0)
+    # greedy decoding of a lone document checks up to this many tokens per model call,
+    # drafted from the text it copies (the same answers, fewer passes); 0: one at a time
+    lookahead: int = Field(8, ge=0)
     # auto: the model in bfloat16 where the CPU (AVX512-BF16, AMX) or GPU has it
     precision: Literal["auto", "float32", "bfloat16"] = "auto"
 

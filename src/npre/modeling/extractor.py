@@ -155,7 +155,13 @@ class RelationExtractor:
             if dec.num_beams == 1 and supports_pruned_greedy(self.model):
                 with torch.no_grad(), self._autocast(device):
                     return greedy_decode(
-                        self.model, prompts, grammars, pad, max_new_tokens, dec.stop_penalty
+                        self.model,
+                        prompts,
+                        grammars,
+                        pad,
+                        max_new_tokens,
+                        dec.stop_penalty,
+                        dec.lookahead,
                     )
             processors = LogitsProcessorList(
                 [CopyConstraintProcessor(grammars, width, dec.num_beams, dec.stop_penalty)]

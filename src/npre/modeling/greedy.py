@@ -41,8 +41,13 @@ def greedy_decode(
     pad_id: int,
     max_new_tokens: int,
     stop_penalty: float = 0.0,
+    lookahead: int = 0,
 ) -> list[list[int]]:
-    """Generated ids of each prompt, up to and without the grammar's end token."""
+    """Generated ids of each prompt, up to and without the grammar's end token.
+
+    With `lookahead` > 0, the last document of a batch (a lone request, or the longest
+    answer) is decoded with up to that many draft tokens per step (`_decode_alone`).
+    """
     import torch
 
     from npre.modeling.kv_cache import preallocated_cache
@@ -98,6 +103,24 @@ def greedy_decode(
             cache.batch_select_indices(rows)
             mask, next_position = mask[rows], next_position[rows]
             active = [active[row] for row in keep]
+        if lookahead and len(active) == 1:
+            doc = active[0]
+            tail = _decode_alone(
+                body,
+                head,
+                softcap,
+                cache,
+                mask,
+                int(next_position[0]),
+                grammars[doc],
+                prompts[doc],
+                generated[doc],
+                max_new_tokens,
+                stop_penalty,
+                lookahead,
+            )
+            generated[doc] = tail
+            break
         step_ids = torch.tensor([[generated[doc][-1]] for doc in active], device=device)
         mask = torch.cat([mask, mask.new_ones((len(active), 1))], dim=-1)
         hidden = body(
@@ -109,3 +132,94 @@ def greedy_decode(
         ).last_hidden_state[:, -1]
         next_position = next_position + 1
     return generated
+
+
+def _choose(hidden, head, softcap, allowed: set[int], eos: int, stop_penalty: float) -> int:
+    """The argmax over `allowed` of one position's scores, as the batched loop picks it."""
+    import torch
+
+    columns = sorted(allowed)
+    index = torch.tensor(columns, device=hidden.device)
+    bias = None if head.bias is None else head.bias[index]
+    scores = torch.nn.functional.linear(hidden, head.weight[index], bias).float()
+    if softcap:
+        scores = torch.tanh(scores / softcap) * softcap
+    if eos in allowed and len(allowed) > 1:
+        scores[columns.index(eos)] -= stop_penalty
+    return columns[int(scores.argmax())]
+
+
+def draft_tokens(prompt: list[int], generated: list[int], count: int, ngram: int = 3) -> list[int]:
+    """Prompt-lookup drafting: what followed the latest earlier occurrence of the answer's
+    last n tokens (n = ngram ... 1), in the prompt or in the answer so far.
+
+    Answers copy names from the text and repeat their organism in every relation, so
+    the continuation of a match is often the model's own next tokens.
+    """
+    text = prompt + generated
+    for n in range(min(ngram, len(generated)), 0, -1):
+        tail = text[len(text) - n :]
+        for start in range(len(text) - n - 1, -1, -1):
+            if text[start : start + n] == tail:
+                return text[start + n : start + n + count]
+    return []
+
+
+def _decode_alone(
+    body,
+    head,
+    softcap,
+    cache,
+    mask,
+    position,
+    grammar,
+    prompt,
+    generated,
+    max_new_tokens,
+    stop_penalty,
+    lookahead,
+) -> list[int]:
+    """The rest of one document's answer, checking up to `lookahead` draft tokens per
+    forward pass (speculative decoding with prompt-lookup drafts).
+
+    The model runs on the chosen token and the draft at once; each draft token is kept
+    while it is what greedy decoding would have chosen there (over the grammar's allowed
+    tokens), so the answer is the one step-by-step decoding gives. One document per
+    step reads every weight for a single token: checking nine costs about as much.
+    """
+    import torch
+
+    from npre.modeling.kv_cache import truncate
+
+    generated = list(generated)
+    token = generated[-1]  # chosen, not yet run through the model
+    while True:
+        room = max_new_tokens - len(generated)
+        draft = draft_tokens(prompt, generated, min(lookahead, room))
+        feed = [token, *draft]
+        length = cache.get_seq_length()
+        mask = torch.cat([mask, mask.new_ones((1, len(feed)))], dim=-1)
+        out = body(
+            input_ids=torch.tensor([feed], device=mask.device),
+            attention_mask=mask,
+            position_ids=torch.arange(position, position + len(feed), device=mask.device)[None],
+            past_key_values=cache,
+            use_cache=True,
+        ).last_hidden_state[0]
+        kept = 0
+        while True:  # choose after feed[kept]; keep the draft token while it is the choice
+            choice = _choose(
+                out[kept], head, softcap, grammar.allowed(generated), grammar.eos, stop_penalty
+            )
+            if choice == grammar.eos or len(generated) >= max_new_tokens:
+                return generated
+            generated.append(choice)
+            if kept < len(draft) and choice == draft[kept]:
+                kept += 1
+                continue
+            break
+        # the cache and mask hold `token` and the kept draft tokens; `choice` runs next
+        truncate(cache, length + 1 + kept)
+        mask = mask[:, : mask.shape[1] - len(feed) + 1 + kept]
+        position += 1 + kept
+        token = choice

@@ -44,6 +44,13 @@ class PreallocatedLayer(DynamicLayer):
     def get_seq_length(self) -> int:
         return self.length
 
+    def truncate(self, length: int) -> None:
+        """Forget every position from `length` on (draft tokens that were not kept)."""
+        self.length = min(self.length, length)
+        if self.is_initialized:
+            self.keys = self._keys[:, :, : self.length]
+            self.values = self._values[:, :, : self.length]
+
     def batch_select_indices(self, indices) -> None:
         if self.is_initialized:
             self._keys, self._values = self._keys[indices], self._values[indices]
@@ -60,3 +67,9 @@ def preallocated_cache(config, capacity: int) -> Cache:
     """A cache of `capacity` positions for every layer of a model with this config."""
     layers = getattr(config, "num_hidden_layers", None) or config.n_layer
     return Cache(layers=[PreallocatedLayer(capacity) for _ in range(layers)])
+
+
+def truncate(cache: Cache, length: int) -> None:
+    """Every layer of a preallocated cache back to its first `length` positions."""
+    for layer in cache.layers:
+        layer.truncate(length)
