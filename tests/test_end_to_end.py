@@ -146,6 +146,13 @@ def test_champion_is_the_best_variant(project):
     champion = MlflowClient().get_model_version_by_alias("npre-extractor", "champion")
     assert float(champion.tags["eval_f1"]) == pytest.approx(best, abs=1e-6)
     assert champion.tags["lotus_snapshot"].startswith("relations.parquet@sha256:")
+    # model cards: the registered model's purpose and limits, the version's lineage
+    registered = MlflowClient().get_registered_model("npre-extractor")
+    assert "Intended use" in registered.description and "Limits" in registered.description
+    card = champion.description
+    assert f"Grid variant **{decision['variant']}**" in card
+    assert champion.run_id in card and champion.tags["lotus_snapshot"] in card
+    assert all(name in card for name in grid)  # the whole grid, for comparison
     run = mlflow.get_run(champion.run_id)
     assert run.data.tags["npre.variant"] == decision["variant"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,6 +11,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from npre.grid import Variant
+from npre.model_card import MODEL_DESCRIPTION
 from npre.params import RegisterParams
 
 INPUT_EXAMPLE = pd.DataFrame(
@@ -56,9 +58,41 @@ def register_best_variant(
     if not adapter_dir.is_dir():
         raise FileNotFoundError(f"no adapter for grid variant {best.name}: {adapter_dir}")
     decision = register_extractor(
-        adapter_dir, base_dir, Path(evaluations_dir) / best.name / "metrics.json", params, lotus
+        adapter_dir,
+        base_dir,
+        Path(evaluations_dir) / best.name / "metrics.json",
+        params,
+        lotus,
+        card=lambda run_id, snapshot: _version_card(best, table, base_dir, run_id, snapshot),
     )
     return {**decision, "variant": best.name}, table
+
+
+def _version_card(
+    variant: Variant, table: dict, base_dir: Path, run_id: str, snapshot: str | None
+) -> str:
+    from npre.model_card import version_description
+    from npre.modeling.sources import RECORD_FILE
+    from npre.tracking import dvc_lock_hashes, git_commit
+
+    record = Path(base_dir) / RECORD_FILE
+    base = json.loads(record.read_text()) if record.exists() else {}
+    inputs = [
+        f"data/processed/{variant.sampler}/{variant.data}.jsonl",
+        f"data/processed/{variant.sampler}/seeds.jsonl",
+        str(base_dir),
+        f"models/extractors/{variant.name}",
+    ]
+    return version_description(
+        variant.name,
+        table[variant.name],
+        table,
+        base,
+        dvc_lock_hashes(inputs),
+        run_id,
+        git_commit(),
+        snapshot,
+    )
 
 
 def version_tags(model) -> dict[str, str]:
@@ -73,7 +107,13 @@ def register_extractor(
     evaluation_path: Path,
     params: RegisterParams,
     lotus: Path | None = None,
+    card: Callable[[str, str | None], str] | None = None,
 ) -> dict:
+    """Log the extractor into its training run, register it and move the alias if it wins.
+
+    `card(run_id, lotus_snapshot)` writes the version's description (a model card); the
+    registered model gets the extractor's general card (`model_card.MODEL_DESCRIPTION`).
+    """
     import mlflow
     from mlflow import MlflowClient
 
@@ -94,8 +134,9 @@ def register_extractor(
     output_example = example_model.predict(None, INPUT_EXAMPLE)
     with mlflow.start_run(run_id=run_id):
         info = log_extractor(artifacts, INPUT_EXAMPLE, output_example)
+    client = MlflowClient()
     decision = register_and_promote(
-        MlflowClient(),
+        client,
         params.model_name,
         params.alias,
         info.model_uri,
@@ -103,6 +144,11 @@ def register_extractor(
         f1,
         version_tags(example_model),
     )
+    client.update_registered_model(params.model_name, description=MODEL_DESCRIPTION)
+    if card is not None:
+        snapshot = example_model.lotus.snapshot if example_model.lotus is not None else None
+        description = card(run_id, snapshot)
+        client.update_model_version(params.model_name, decision.version, description=description)
     return {
         **asdict(decision),
         "model_name": params.model_name,
