@@ -36,6 +36,9 @@ def register_and_promote(
     import mlflow
     from mlflow.exceptions import MlflowException
 
+    # compared as the tags record it: the same F1 computed again differs in the last
+    # digits, and must not count as better than the champion's rounded tag
+    f1 = float(f"{f1:.6f}")
     version = mlflow.register_model(model_uri, model_name).version
     client.set_model_version_tag(model_name, version, F1_TAG, f"{f1:.6f}")
     for key, value in (tags or {}).items():
