@@ -86,3 +86,23 @@ def test_every_stage_depends_on_the_code_it_imports():
             if not any(file == d or d in file.parents for d in deps):
                 problems.append(f"{stage}: {file.relative_to(ROOT)} is imported but not a dep")
     assert not problems, "\n".join(problems)
+
+
+def test_dvc_lock_holds_only_stages_of_the_current_pipeline():
+    """A lock entry of a removed stage (or of a grid variant params no longer generate)
+    shows in `dvc status` and `dvc exp show` as if it were part of the project."""
+    import subprocess
+    import sys
+
+    dvc = Path(sys.executable).with_name("dvc")
+    listed = subprocess.run(
+        [str(dvc), "stage", "list", "--name-only"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.split()
+    locked = (yaml.safe_load((ROOT / "dvc.lock").read_text()) or {}).get("stages", {})
+    stale = sorted(set(locked) - set(listed))
+    assert not stale, f"dvc.lock entries of no current stage: {stale}"
