@@ -399,6 +399,10 @@ def test_the_built_bento_serves_without_the_mlflow_database(registry, expected, 
                 assert pairs(body) == relations
                 assert body["model"].startswith("npre-extractor:")
                 assert body["model_version"] == "1"
+            # the API page names the packed version and LOTUS snapshot without MLflow
+            info = httpx.get(f"{url}/docs.json", timeout=30).json()["info"]
+            assert info["version"] == "1"
+            assert body["lotus_snapshot"] in info["description"]
     finally:
         for path in moved:
             (away / path.name).rename(path)
