@@ -19,6 +19,7 @@ the model is loaded.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Annotated
 
@@ -129,13 +130,20 @@ class ExtractionModel:
         ]
 
 
+@functools.cache
+def _served_model_facts() -> dict[str, str]:
+    """Read once, at the first request for the page: the server serves one model for its
+    life, so later alias moves in the registry do not change what it answers with."""
+    return model_facts(SOURCE, MODEL)
+
+
 class DescribedService(bentoml.Service):
     """A service whose OpenAPI page says what it extracts and with which model version."""
 
     @property
     def openapi_spec(self):
         spec = super().openapi_spec
-        facts = model_facts(SOURCE, MODEL)
+        facts = _served_model_facts()
         info = attr.evolve(
             spec.info, title=TITLE, description=describe(SETTINGS, facts), version=facts["version"]
         )

@@ -135,19 +135,13 @@ def register_extractor(
     with mlflow.start_run(run_id=run_id):
         info = log_extractor(artifacts, INPUT_EXAMPLE, output_example)
     client = MlflowClient()
+    tags = version_tags(example_model)
     decision = register_and_promote(
-        client,
-        params.model_name,
-        params.alias,
-        info.model_uri,
-        run_id,
-        f1,
-        version_tags(example_model),
+        client, params.model_name, params.alias, info.model_uri, run_id, f1, tags
     )
     client.update_registered_model(params.model_name, description=MODEL_DESCRIPTION)
     if card is not None:
-        snapshot = example_model.lotus.snapshot if example_model.lotus is not None else None
-        description = card(run_id, snapshot)
+        description = card(run_id, tags.get("lotus_snapshot"))
         client.update_model_version(params.model_name, decision.version, description=description)
     return {
         **asdict(decision),

@@ -5,9 +5,9 @@ full-vocabulary head (Gemma: 262k tokens) at every step. Answers here range from
 relation to fifty, so most rows of a batch would be padding for most steps. This loop
 prunes finished rows from the KV cache (one that is not copied at each step: `kv_cache`),
 and scores only the tokens some row's grammar allows at that step (a few hundred rows of
-the head). The choice per row is the argmax
-over its allowed tokens, exactly as `generate` with `CopyConstraintProcessor` makes it
-(tested), so the answers do not change, only the time.
+the head). The choice per row is the argmax over its allowed tokens, exactly as
+`generate` with `CopyConstraintProcessor` makes it (tested), so the answers do not
+change, only the time.
 """
 
 from __future__ import annotations
@@ -54,8 +54,7 @@ def greedy_decode(
 
     device = next(model.parameters()).device
     body = transformer_body(model)
-    head = model.get_output_embeddings()
-    softcap = getattr(model.config, "final_logit_softcapping", None)
+    head = _Head(model)
     width = max(len(ids) for ids in prompts)
     input_ids = torch.tensor(
         [[pad_id] * (width - len(ids)) + ids for ids in prompts], device=device
@@ -77,21 +76,15 @@ def greedy_decode(
     generated: list[list[int]] = [[] for _ in prompts]
     for step in range(max_new_tokens):
         allowed = [grammars[doc].allowed(generated[doc]) for doc in active]
-        columns = sorted(set().union(*allowed))  # ascending: ties break as in argmax
-        index = torch.tensor(columns, device=device)
-        bias = None if head.bias is None else head.bias[index]
-        scores = torch.nn.functional.linear(hidden, head.weight[index], bias).float()
-        if softcap:
-            scores = torch.tanh(scores / softcap) * softcap
+        columns = sorted(set().union(*allowed))
+        scores = head.scores(hidden, columns)
         where = {token: column for column, token in enumerate(columns)}
         keep = []
         for row, doc in enumerate(active):
             grammar = grammars[doc]
-            row_columns = [where[token] for token in sorted(allowed[row])]
-            row_scores = scores[row, row_columns]
-            if grammar.eos in allowed[row] and len(allowed[row]) > 1:
-                row_scores[row_columns.index(where[grammar.eos])] -= stop_penalty
-            token = columns[row_columns[int(row_scores.argmax())]]
+            tokens = sorted(allowed[row])
+            row_scores = scores[row, [where[token] for token in tokens]]
+            token = _pick(row_scores, tokens, grammar.eos, stop_penalty)
             if token == grammar.eos:
                 continue
             generated[doc].append(token)
@@ -105,21 +98,19 @@ def greedy_decode(
             active = [active[row] for row in keep]
         if lookahead and len(active) == 1:
             doc = active[0]
-            tail = _decode_alone(
+            generated[doc] = _decode_alone(
                 body,
                 head,
-                softcap,
                 cache,
                 mask,
                 int(next_position[0]),
                 grammars[doc],
                 prompts[doc],
                 generated[doc],
-                max_new_tokens,
-                stop_penalty,
-                lookahead,
+                max_new_tokens=max_new_tokens,
+                stop_penalty=stop_penalty,
+                lookahead=lookahead,
             )
-            generated[doc] = tail
             break
         step_ids = torch.tensor([[generated[doc][-1]] for doc in active], device=device)
         mask = torch.cat([mask, mask.new_ones((len(active), 1))], dim=-1)
@@ -134,19 +125,31 @@ def greedy_decode(
     return generated
 
 
-def _choose(hidden, head, softcap, allowed: set[int], eos: int, stop_penalty: float) -> int:
-    """The argmax over `allowed` of one position's scores, as the batched loop picks it."""
-    import torch
+class _Head:
+    """The LM head, applied to a few of its rows (the tokens some grammar allows)."""
 
-    columns = sorted(allowed)
-    index = torch.tensor(columns, device=hidden.device)
-    bias = None if head.bias is None else head.bias[index]
-    scores = torch.nn.functional.linear(hidden, head.weight[index], bias).float()
-    if softcap:
-        scores = torch.tanh(scores / softcap) * softcap
-    if eos in allowed and len(allowed) > 1:
-        scores[columns.index(eos)] -= stop_penalty
-    return columns[int(scores.argmax())]
+    def __init__(self, model):
+        self.linear = model.get_output_embeddings()
+        self.softcap = getattr(model.config, "final_logit_softcapping", None)
+
+    def scores(self, hidden, columns: list[int]):
+        """Scores of the tokens `columns` (ascending) for each hidden state."""
+        import torch
+
+        index = torch.tensor(columns, device=hidden.device)
+        bias = None if self.linear.bias is None else self.linear.bias[index]
+        scores = torch.nn.functional.linear(hidden, self.linear.weight[index], bias).float()
+        if self.softcap:
+            scores = torch.tanh(scores / self.softcap) * self.softcap
+        return scores
+
+
+def _pick(scores, tokens: list[int], eos: int, stop_penalty: float) -> int:
+    """The best of `tokens` (ascending, so ties break as argmax does over the vocabulary),
+    `scores` their fresh scores; end-of-answer pays the stop penalty where it competes."""
+    if eos in tokens and len(tokens) > 1:
+        scores[tokens.index(eos)] -= stop_penalty
+    return tokens[int(scores.argmax())]
 
 
 def draft_tokens(prompt: list[int], generated: list[int], count: int, ngram: int = 3) -> list[int]:
@@ -167,17 +170,17 @@ def draft_tokens(prompt: list[int], generated: list[int], count: int, ngram: int
 
 def _decode_alone(
     body,
-    head,
-    softcap,
+    head: _Head,
     cache,
     mask,
-    position,
-    grammar,
-    prompt,
-    generated,
-    max_new_tokens,
-    stop_penalty,
-    lookahead,
+    position: int,
+    grammar: SpanGrammar,
+    prompt: list[int],
+    generated: list[int],
+    *,
+    max_new_tokens: int,
+    stop_penalty: float,
+    lookahead: int,
 ) -> list[int]:
     """The rest of one document's answer, checking up to `lookahead` draft tokens per
     forward pass (speculative decoding with prompt-lookup drafts).
@@ -208,9 +211,8 @@ def _decode_alone(
         ).last_hidden_state[0]
         kept = 0
         while True:  # choose after feed[kept]; keep the draft token while it is the choice
-            choice = _choose(
-                out[kept], head, softcap, grammar.allowed(generated), grammar.eos, stop_penalty
-            )
+            tokens = sorted(grammar.allowed(generated))
+            choice = _pick(head.scores(out[kept], tokens), tokens, grammar.eos, stop_penalty)
             if choice == grammar.eos or len(generated) >= max_new_tokens:
                 return generated
             generated.append(choice)
