@@ -34,9 +34,9 @@ def main() -> None:
     import pandas as pd
     import torch
 
-    from npre.metric import score
-    from npre.records import read_curated_set
-    from npre.tracking import tracking_uri
+    from npre.data.records import read_curated_set
+    from npre.mlops.tracking import tracking_uri
+    from npre.scoring.metric import score
 
     torch.set_num_threads(args.threads)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -1,11 +1,14 @@
-"""How well teacher selection removes label noise: chemicals swapped between documents.
+"""How well teacher selection removes label noise.
 
-    python benchmarks/bench_teacher_noise.py --noise 0.2     # after `dvc repro validate base-model`
+    python benchmarks/bench_teacher_noise.py --noise 0.2 --kind chemicals
+    # after `dvc repro validate base-model`; --kind chemicals | organisms | absent
 
-A fraction of the validated synthetic documents get the chemical labels of another
-document (the text no longer states them); the `select` stage's teacher is trained on the
-mix and keeps `select.keep_fraction`. Prints the share of corrupted documents removed and
-of clean documents kept.
+A fraction of the validated synthetic documents get wrong labels: `chemicals`, the
+chemical labels of another document; `organisms`, the organism labels of another document;
+`absent`, one extra relation to a chemical of another document (the text states the rest).
+The `select` stage's teacher (params `select`) is trained on the mix and keeps
+`select.keep_fraction`. Prints the share of corrupted documents removed and of clean
+documents kept.
 """
 
 from __future__ import annotations
@@ -15,27 +18,47 @@ import random
 import sys
 from pathlib import Path
 
-from npre.params import load_section
-from npre.records import read_documents
-from npre.selection import select_documents
+from npre.config.params import load_section
+from npre.data.records import read_documents
+from npre.stages.select import select_documents
 
 
-def corrupt(docs, fraction: float, seed: int):
-    """Swap the chemical labels of a random `fraction` of documents in a cycle."""
+def _corrupted(doc, donor, kind: str):
+    if kind == "chemicals":  # the donor's chemicals, produced by this document's organism
+        organism = doc.organisms[0].id
+        update = {
+            "chemicals": donor.chemicals,
+            "relations": [(organism, c.id) for c in donor.chemicals],
+        }
+    elif kind == "organisms":  # this document's chemicals, produced by the donor's organism
+        organism = donor.organisms[0].id
+        update = {
+            "organisms": donor.organisms,
+            "relations": [(organism, c.id) for c in doc.chemicals],
+        }
+    else:  # absent: one more relation, to a chemical the text never names
+        extra = next((c for c in donor.chemicals if c.label.lower() not in doc.text.lower()), None)
+        if extra is None:
+            return None
+        update = {
+            "chemicals": [*doc.chemicals, extra],
+            "relations": [*doc.relations, (doc.organisms[0].id, extra.id)],
+        }
+    return doc.model_copy(update={**update, "PMID": doc.PMID + "-corrupted"})
+
+
+def corrupt(docs, fraction: float, seed: int, kind: str = "chemicals"):
+    """Corrupt a random `fraction` of documents, each with labels of the next one chosen."""
     rng = random.Random(seed)
     chosen = rng.sample(range(len(docs)), max(2, int(len(docs) * fraction)))
-    out = list(docs)
+    out, corrupted = list(docs), set()
     for position, index in enumerate(chosen):
         donor = docs[chosen[(position + 1) % len(chosen)]]
-        organism = docs[index].organisms[0].id
-        out[index] = docs[index].model_copy(
-            update={
-                "chemicals": donor.chemicals,
-                "relations": [(organism, c.id) for c in donor.chemicals],
-                "PMID": docs[index].PMID + "-corrupted",
-            }
-        )
-    return out, {out[i].PMID for i in chosen}
+        changed = _corrupted(docs[index], donor, kind)
+        if changed is not None:
+            out[index] = changed
+            corrupted.add(changed.PMID)
+    return out, corrupted
 
 
 def main() -> None:
@@ -46,6 +69,7 @@ def main() -> None:
     parser.add_argument("--base", type=Path, default=Path("models/base"))
     parser.add_argument("--noise", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--kind", choices=["chemicals", "organisms", "absent"], default="chemicals")
     args = parser.parse_args()
     for path in (args.docs, args.base):
         if not path.exists():
@@ -56,13 +80,13 @@ def main() -> None:
 
     torch.set_num_threads(load_section("base").num_threads)
     params = load_section("select")
-    docs, corrupted = corrupt(read_documents(args.docs), args.noise, args.seed)
+    docs, corrupted = corrupt(read_documents(args.docs), args.noise, args.seed, args.kind)
     kept, _, report = select_documents(docs, args.base, params, args.seed)
     kept_ids = {d.PMID for d in kept}
     clean = [d.PMID for d in docs if d.PMID not in corrupted]
     removed = sum(pmid not in kept_ids for pmid in corrupted) / len(corrupted)
     clean_kept = sum(pmid in kept_ids for pmid in clean) / len(clean)
-    print(f"documents {len(docs)}, corrupted {len(corrupted)} ({args.noise:.0%})")
+    print(f"documents {len(docs)}, corrupted {len(corrupted)} ({args.kind}, {args.noise:.0%})")
     print(f"keep_fraction {params.keep_fraction}, loss threshold {report['loss_threshold']:.3f}")
     print(f"corrupted removed: {removed:.1%}   clean kept: {clean_kept:.1%}")
 

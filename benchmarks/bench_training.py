@@ -32,8 +32,8 @@ from pathlib import Path
 import torch
 from npre.modeling.loading import load_base_model, load_tokenizer, use_bf16
 from npre.modeling.training import collate, label_loss, make_examples, prepare_peft_model
-from npre.params import load_section
-from npre.records import read_documents
+from npre.config.params import load_section
+from npre.data.records import read_documents
 base, docs, steps, path, quantization, threads = sys.argv[1:7]
 torch.set_num_threads(int(threads))
 params = load_section("train").model_copy(update={"quantization": quantization, "max_length": 512})

@@ -22,8 +22,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_gme import DEFAULT_GENERATOR, make_table  # noqa: E402
 
+from npre.data.tables import read_table  # noqa: E402
 from npre.sampling.gme import gme_sample  # noqa: E402
-from npre.tables import read_table  # noqa: E402
 
 ON = ["structure_wikidata", "organism_wikidata"]
 

@@ -28,7 +28,7 @@ import attr
 import bentoml
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from npre.service_model import (
+from npre.extraction.champion import (
     ChampionNotFound,
     LoadedModel,
     load_bento_model,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from npre.params import ParamsError, ServeParams, load_section
+from npre.config.params import ParamsError, ServeParams, load_section
 
 # the project root; in a built Bento, its src/ folder (beside bento.yaml)
 ROOT = Path(__file__).resolve().parents[1]

@@ -39,7 +39,7 @@ PAIRS = [
 def one_relation_documents(abstract: str, count: int):
     """Small labelled documents, one (organism, chemical) relation each; `abstract` is a
     format string with {org} and {chem}."""
-    from npre.records import Chemical, Document, Entity
+    from npre.data.records import Chemical, Document, Entity
 
     return [
         Document(
@@ -75,18 +75,28 @@ def start_loopback_server(handler_class, path: str = "") -> tuple:
 
 def train_tiny_extractor(docs, home):
     """A tiny base model and a LoRA adapter trained on `docs`, under `home`: (base, adapter)."""
+    from npre.config.params import BaseModelParams, DecodingParams, TrainParams
     from npre.modeling.base_model import build_tiny_model
     from npre.modeling.extractor import ExtractorConfig
     from npre.modeling.loading import load_base_model, load_tokenizer
     from npre.modeling.training import prepare_peft_model, save_adapter, train_lora
-    from npre.params import BaseModelParams, DecodingParams, TrainParams
 
     base, adapter = home / "base", home / "adapter"
     params = BaseModelParams(
         vocab_size=400, n_positions=160, n_embd=32, n_layer=2, n_head=2, pretrain_epochs=2
     )
     build_tiny_model([d.text for d in docs] * 3, params, base, seed=0)
-    train = TrainParams(epochs=4, batch_size=2, lr=0.02, max_length=128)
+    # a recipe that trains the tiny model in seconds (not the demo's Gemma settings)
+    train = TrainParams(
+        epochs=4,
+        batch_size=2,
+        grad_accumulation=1,
+        lr=0.02,
+        max_length=128,
+        lora_r=8,
+        lora_alpha=16,
+        lora_dropout=0.05,
+    )
     model = prepare_peft_model(load_base_model(base), train)
     train_lora(model, load_tokenizer(base), docs, train, seed=0)
     save_adapter(model, load_tokenizer(base), adapter)

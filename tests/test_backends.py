@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import one_relation_documents
 
-from npre.instructions import build_prompts
-from npre.params import BaseModelParams, SynthesizeParams, TransformersParams
-from npre.synthesis.backends import BackendError, make_backend
+from npre.config.params import BaseModelParams
+from npre.config.synthesize_params import SynthesizeParams, TransformersParams
+from npre.stages.instructions import build_prompts
+from npre.synthesis.backends import make_backend
+from npre.synthesis.base import BackendError
 from npre.synthesis.generation import GenerationCache, generate_all, generation_key
 from npre.synthesis.transformers_backend import TransformersBackend
 
@@ -146,7 +148,7 @@ def test_synthesize_stops_with_the_backend_problem(tmp_path, root):
     from typer.testing import CliRunner
 
     from npre.cli import app
-    from npre.records import write_documents
+    from npre.data.records import write_documents
 
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["synthesize"]["backend"] = "transformers"  # and no model named

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from conftest import ROOT
 
+from npre.config.params import GEMMA3_270M_SHA256, BaseModelParams, ModelParams
 from npre.modeling.base_model import materialise_base_model
 from npre.modeling.sources import RECORD_FILE, ModelSourceError, resolve, verify
-from npre.params import GEMMA3_270M_SHA256, BaseModelParams, ModelParams
 
 TINY = BaseModelParams(vocab_size=400, n_embd=16, n_layer=1, n_head=2, pretrain_epochs=1)
 CORPUS = ["Artemisinin was isolated from Artemisia annua by chromatography."] * 8

@@ -12,8 +12,15 @@ import pytest
 from conftest import ROOT, one_relation_documents, train_tiny_extractor
 from test_pubmed import FakeEutils
 
-from npre.bulk import BadRow, InputDocument, done_ids, extract_to_file, read_inputs, summarise
-from npre.known import COLUMNS
+from npre.extraction.bulk import (
+    BadRow,
+    InputDocument,
+    done_ids,
+    extract_to_file,
+    read_inputs,
+    summarise,
+)
+from npre.lotus.known import COLUMNS
 
 DOCS = one_relation_documents("Chemical study of {org} gave {chem} and other minor ones.", 6)
 
@@ -23,7 +30,7 @@ def model_dir(tmp_path_factory):
     """A tiny extractor saved as an MLflow pyfunc model, with a LOTUS table of 3 relations."""
     import mlflow
 
-    from npre.pyfunc_model import ExtractorPythonModel, extractor_artifacts
+    from npre.mlops.pyfunc_model import ExtractorPythonModel, extractor_artifacts
 
     home = tmp_path_factory.mktemp("bulk")
     base, adapter = train_tiny_extractor(DOCS, home)
@@ -44,7 +51,7 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def loaded(model_dir):
-    from npre.service_model import load_champion
+    from npre.extraction.champion import load_champion
 
     return load_champion(str(model_dir))
 
@@ -74,7 +81,7 @@ def test_json_lines_with_bad_rows_reported_by_line(tmp_path):
 
 
 def test_csv_rows_and_a_file_without_the_abstract_column(tmp_path):
-    from npre.bulk import BulkInputError
+    from npre.extraction.bulk import BulkInputError
 
     path = tmp_path / "in.csv"
     path.write_text('id,title,abstract\n1,T,"Taxus gave taxol, twice."\n2,T,a,extra\n3,,x\n')
@@ -97,7 +104,7 @@ def test_a_curated_set_is_read_by_pmid(root):
 
 
 def test_pmids_are_fetched_through_the_pubmed_cache(tmp_path):
-    from npre.pubmed import EutilsClient, fetch_into_cache
+    from npre.clients.pubmed import EutilsClient, fetch_into_cache
 
     fake = FakeEutils()
     try:

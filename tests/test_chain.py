@@ -18,13 +18,15 @@ import pytest
 import yaml
 from conftest import one_relation_documents, send_json, start_loopback_server
 
-from npre.params import OpenAIParams, ParamsError, SynthesizeParams, load_section
-from npre.records import read_documents, write_documents
-from npre.synthesis.backends import BackendError, OpenAIBackend
+from npre.config.params import ParamsError, load_section
+from npre.config.synthesize_params import OpenAIParams, SynthesizeParams
+from npre.data.records import read_documents, write_documents
+from npre.stages.synthesize import run_synthesis
+from npre.synthesis.base import BackendError
 from npre.synthesis.chain import facts
 from npre.synthesis.crossmodal import ImageCaptioner
 from npre.synthesis.generation import GenerationCache
-from npre.synthesis.stage import run_synthesis
+from npre.synthesis.openai_backend import OpenAIBackend
 
 SEEDS = one_relation_documents("A study of {org}.", 4)  # Artemisia, Taxus, Coptis, Papaver
 PROMPTS = [

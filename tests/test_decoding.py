@@ -98,9 +98,9 @@ def extractor(tmp_path_factory):
     """A tiny GPT-2 pre-trained to copy spans of its input (no relation labels)."""
     from conftest import one_relation_documents
 
+    from npre.config.params import BaseModelParams, DecodingParams
     from npre.modeling.base_model import build_tiny_model
     from npre.modeling.extractor import ExtractorConfig, RelationExtractor
-    from npre.params import BaseModelParams, DecodingParams
 
     docs = one_relation_documents("Chemical study of {org} gave {chem} and other minor ones.", 6)
     out = tmp_path_factory.mktemp("tiny")
@@ -123,7 +123,7 @@ DOCUMENTS = [
 @pytest.mark.parametrize("num_beams", [1, 2])
 def test_batched_generation_answers_exactly_as_one_by_one(extractor, num_beams):
     """Left padding changes nothing: generate derives GPT-2 position ids from the mask."""
-    from npre.params import DecodingParams
+    from npre.config.params import DecodingParams
 
     extractor.decoding = DecodingParams(max_new_tokens=16, num_beams=num_beams)
     one_by_one = [extractor.extract(title, abstract) for title, abstract in DOCUMENTS]
@@ -234,11 +234,11 @@ def test_pruned_greedy_decoding_runs_an_unmerged_lora_adapter(extractor):
     """Validation during training decodes with the PEFT model itself: same answers."""
     import torch
 
+    from npre.config.params import TrainParams
     from npre.modeling.constraints import grammar_for
     from npre.modeling.greedy import greedy_decode, supports_pruned_greedy
     from npre.modeling.tokens import prompt_ids, source_of_prompt
     from npre.modeling.training import prepare_peft_model
-    from npre.params import TrainParams
 
     tok = extractor.tokenizer
     peft_model = prepare_peft_model(extractor.model, TrainParams(lora_r=4))

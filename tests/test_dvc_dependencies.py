@@ -1,9 +1,9 @@
 """dvc.yaml's code dependencies cover every module each stage's command imports.
 
 Otherwise `dvc repro` silently skips a stage whose code changed. For each stage, the
-`npre` command it runs is found in cli.py; the modules that command imports, and all they
-import in turn (at any depth, module or function level), must each be under a `deps`
-path of the stage.
+`npre` command it runs is its module in npre.stages; that module and all it imports, in
+turn (at any depth, module or function level), must each be under a `deps` path of the
+stage.
 """
 
 from __future__ import annotations
@@ -17,17 +17,13 @@ from conftest import ROOT
 SRC = ROOT / "src"
 
 
-def _command_functions() -> dict[str, ast.FunctionDef]:
-    tree = ast.parse((SRC / "npre/cli.py").read_text())
-    commands = {}
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef):
-            continue
-        for decorator in node.decorator_list:
-            if isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", "") == "command":
-                name = decorator.args[0].value if decorator.args else node.name
-                commands[name] = node
-    return commands
+def _command_module(command: str) -> str:
+    """The module of an `npre` command: a stage (npre.stages) or a tool (npre.tools)."""
+    name = command.replace("-", "_")
+    for package in ("stages", "tools"):
+        if (SRC / "npre" / package / f"{name}.py").is_file():
+            return f"npre.{package}.{name}"
+    raise AssertionError(f"no module for `npre {command}`")
 
 
 def _imported(node: ast.AST, package: str) -> set[str]:
@@ -57,15 +53,19 @@ def _module_file(module: str) -> Path | None:
 
 
 def _closure(modules: set[str]) -> set[Path]:
+    """The files of `modules` and of all they import; a package's `__init__.py` that
+    imports nothing (a docstring, a table for the CLI) changes no stage and is left out."""
     files: set[Path] = set()
     todo = list(modules)
     while todo:
         file = _module_file(todo.pop())
         if file is None or file in files:
             continue
-        files.add(file)
         package = ".".join(file.relative_to(SRC).with_suffix("").parts)
-        todo.extend(_imported(ast.parse(file.read_text()), package))
+        imported = _imported(ast.parse(file.read_text()), package)
+        if file.name != "__init__.py" or imported:
+            files.add(file)
+        todo.extend(imported)
     return files
 
 
@@ -74,13 +74,11 @@ def _stages() -> dict[str, dict]:
 
 
 def test_every_stage_depends_on_the_code_it_imports():
-    commands = _command_functions()
     problems = []
     for stage, spec in _stages().items():
         words = " ".join(spec["cmd"].split()).split()
         assert words[0] == "npre", stage
-        function = commands[words[1]]
-        needed = _closure(_imported(function, "npre.cli"))
+        needed = _closure({_command_module(words[1]), "npre"})
         deps = [ROOT / str(d) for d in spec.get("deps", [])]
         for file in sorted(needed):
             if not any(file == d or d in file.parents for d in deps):

@@ -16,11 +16,11 @@ import pytest
 import yaml
 from conftest import one_relation_documents, send_json, start_loopback_server
 
-from npre.instructions import build_prompts
-from npre.params import OpenAIParams
-from npre.records import write_documents
-from npre.synthesis.backends import OpenAIBackend
+from npre.config.synthesize_params import OpenAIParams
+from npre.data.records import write_documents
+from npre.stages.instructions import build_prompts
 from npre.synthesis.generation import GenerationCache, generate_all, keep_best
+from npre.synthesis.openai_backend import OpenAIBackend
 
 SEEDS = one_relation_documents(
     "A study of {org} with bioassays and spectroscopy of metabolites.", 6

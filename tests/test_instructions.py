@@ -5,22 +5,22 @@ import random
 import numpy as np
 import pytest
 
-from npre.instructions import build_prompts, class_id, organism_mentions, verbalise
-from npre.keywords import (
+from npre.config.params import InstructionsParams
+from npre.data.records import Chemical, Document, Entity
+from npre.stages.instructions import build_prompts, class_id, organism_mentions, verbalise
+from npre.text.keywords import (
     EmbeddingKeywords,
     StatisticalKeywords,
     candidate_phrases,
     exclusion_words,
     mmr,
 )
-from npre.matching import (
+from npre.text.matching import (
     alignment_score,
     contract_suffixes,
     mentions_chemical,
     series_name,
 )
-from npre.params import InstructionsParams
-from npre.records import Chemical, Document, Entity
 
 NEVER = dict(class_probability=0.0, series_probability=0.0, numbering_probability=0.0)
 ALWAYS = dict(class_probability=1.0, series_probability=1.0, numbering_probability=1.0)
@@ -89,7 +89,7 @@ def test_matching_accepts_contracted_forms_only_for_listed_members():
 
 
 def test_short_name_fragments_block_only_equal_keywords():
-    from npre.keywords import is_clean
+    from npre.text.keywords import is_clean
 
     excluded = {"ent", "kaurane", "taxus"}
     assert is_clean("treatment", excluded) and is_clean("present study", excluded)

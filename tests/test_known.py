@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from npre.known import LotusIndex
+from npre.lotus.known import LotusIndex
 
 ROWS = [  # organism, its id, chemical, its id
     ("Artemisia annua", "Q-aa", "artemisinin", "C-art"),
@@ -89,7 +89,7 @@ def test_a_table_without_the_columns_is_refused_by_name():
 
 
 def test_the_snapshot_names_the_file_and_its_content(tmp_path):
-    from npre.known import COLUMNS
+    from npre.lotus.known import COLUMNS
 
     path = tmp_path / "relations.parquet"
     pd.DataFrame([ROWS[0]], columns=COLUMNS).to_parquet(path)

@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
-from npre.lotus import LOTUS_COLUMNS, REQUIRED_COLUMNS, filter_relations, load_relations
-from npre.params import LotusParams
-from npre.tables import TableError, read_table
+from npre.config.params import LotusParams
+from npre.data.tables import TableError, read_table
+from npre.lotus.filters import LOTUS_COLUMNS, REQUIRED_COLUMNS, filter_relations, load_relations
 
 
 def row(ref, pmid, chem, org, kingdom="Fungi", name=None):

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from npre.cli import app
-from npre.metric import normalise, score
+from npre.scoring.metric import normalise, score
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_score_command_names_a_broken_prediction_line(tmp_path):
 
 def _direct_normalise(name: str) -> str:
     """DESIGN.md's rule read literally: lowercase, periods out, words "an"/"the" out,
-    whitespace out (written independently of npre.metric)."""
+    whitespace out (written independently of npre.scoring.metric)."""
     words = name.lower().replace(".", " ").split()
     return "".join(w for w in words if w not in ("an", "the"))
 

@@ -1,6 +1,6 @@
 """The registry's model card of a version: its figures, the grid beside it, its lineage."""
 
-from npre.model_card import MODEL_DESCRIPTION, version_description
+from npre.mlops.model_card import MODEL_DESCRIPTION, version_description
 
 TABLE = {
     "gme-seeds-lora": {"precision": 0.842, "recall": 0.713, "f1": 0.772},

@@ -5,7 +5,7 @@ import yaml
 from typer.testing import CliRunner
 
 from npre.cli import app
-from npre.params import SECTIONS, ParamsError, load_section
+from npre.config.params import SECTIONS, ParamsError, load_section
 
 
 def test_project_params_are_valid(root):
@@ -71,3 +71,21 @@ def test_help_lists_every_stage():
         "register",
     ]:
         assert command in result.output
+
+
+def test_code_defaults_are_the_demo_params(root):
+    """Tests, the service and any section params.yaml leaves out fall back to the code
+    defaults: they must be the demo values params.yaml states, key by key."""
+    raw = yaml.safe_load((root / "params.yaml").read_text())
+    drift = []
+
+    def compare(code, stated, key):
+        if isinstance(code, dict) and isinstance(stated, dict):
+            for name in sorted(set(code) | set(stated)):
+                compare(code.get(name), stated.get(name), f"{key}.{name}")
+        elif code != stated:
+            drift.append(f"{key}: code {code!r}, params.yaml {stated!r}")
+
+    for name, model in SECTIONS.items():
+        compare(model().model_dump(), model.model_validate(raw.get(name, {})).model_dump(), name)
+    assert not drift, "\n".join(drift)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from npre.pubmed import (
+from npre.clients.pubmed import (
     EutilsClient,
     PubMedError,
     RateLimiter,
@@ -193,7 +193,7 @@ def test_abstracts_stage_fetches_from_pubmed_into_the_cache(eutils, tmp_path, ro
     from typer.testing import CliRunner
 
     from npre.cli import app
-    from npre.records import read_documents
+    from npre.data.records import read_documents
 
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["abstracts"].update({"source": "pubmed", "eutils_url": eutils.url})

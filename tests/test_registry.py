@@ -4,7 +4,7 @@ import mlflow
 import pandas as pd
 from mlflow import MlflowClient
 
-from npre.registry import register_and_promote
+from npre.mlops.registry import register_and_promote
 
 
 class Echo(mlflow.pyfunc.PythonModel):

@@ -22,7 +22,7 @@ import psutil
 import pytest
 from conftest import ROOT, one_relation_documents, train_tiny_extractor
 
-from npre.matching import organism_variants
+from npre.text.matching import organism_variants
 
 BIN = str(Path(sys.executable).parent)
 URI = "models:/npre-extractor@champion"
@@ -35,7 +35,7 @@ DOCUMENTS = [{"title": d.ArticleTitle, "abstract": d.AbstractText} for d in TRAI
 
 
 def test_settings_come_from_params_and_the_environment(tmp_path, monkeypatch):
-    from npre.params import ParamsError
+    from npre.config.params import ParamsError
 
     monkeypatch.syspath_prepend(str(ROOT))  # serving/ is run from the project root
     from serving.settings import load_settings, model_reference, model_source
@@ -57,7 +57,7 @@ def lotus_table(home: Path) -> Path:
     """LOTUS as the tiny champion knows it: the relations of its first two training docs."""
     import pandas as pd
 
-    from npre.known import COLUMNS
+    from npre.lotus.known import COLUMNS
 
     rows = [
         (d.organisms[0].label, f"Q-org-{i}", d.chemicals[0].label, f"Q-chem-{i}")
@@ -75,9 +75,9 @@ def registry(tmp_path_factory) -> Path:
     import pandas as pd
     from mlflow import MlflowClient
 
-    from npre.pyfunc_model import ExtractorPythonModel, extractor_artifacts, log_extractor
-    from npre.registration import INPUT_EXAMPLE, version_tags
-    from npre.registry import register_and_promote
+    from npre.mlops.pyfunc_model import ExtractorPythonModel, extractor_artifacts, log_extractor
+    from npre.mlops.registry import register_and_promote
+    from npre.stages.register import input_example, version_tags
 
     home = tmp_path_factory.mktemp("registry")
     base, adapter = train_tiny_extractor(TRAIN_DOCS, home)
@@ -89,7 +89,7 @@ def registry(tmp_path_factory) -> Path:
         with mlflow.start_run(experiment_id=experiment) as run:
             output = pd.DataFrame({"relations": [[{"organism": "o", "chemical": "c"}]]})
             artifacts = extractor_artifacts(base, adapter, lotus_table(home))
-            info = log_extractor(artifacts, INPUT_EXAMPLE, output)
+            info = log_extractor(artifacts, input_example(), output)
         model = ExtractorPythonModel()
         model.load_context(SimpleNamespace(artifacts=artifacts))
         register_and_promote(
@@ -211,7 +211,7 @@ KNOWN_FIELDS = [
 
 @pytest.fixture(scope="module")
 def lotus(registry):
-    from npre.known import LotusIndex
+    from npre.lotus.known import LotusIndex
 
     return LotusIndex.from_file(registry / "relations.parquet")
 

@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from npre.instructions import build_prompts, keyword_candidates
-from npre.matching import alignment_score
-from npre.params import ValidateParams
-from npre.records import Chemical, Document, Entity
+from npre.config.params import ValidateParams
+from npre.data.records import Chemical, Document, Entity
+from npre.stages.instructions import build_prompts, keyword_candidates
 from npre.synthesis.backends import TemplateBackend
 from npre.synthesis.generation import GenerationCache, generate_all, keep_best
+from npre.text.matching import alignment_score
 from npre.validation.gate import run_gate
 
 SEED = Document(

@@ -3,7 +3,7 @@ that `dvc exp run --temp` / `--queue` run experiments in."""
 
 from pathlib import Path
 
-from npre.tracking import project_root, tracking_uri
+from npre.mlops.tracking import project_root, tracking_uri
 
 
 def test_the_workspace_is_its_own_project_root(tmp_path):

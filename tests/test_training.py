@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 from conftest import one_relation_documents
 
+from npre.config.params import BaseModelParams, DecodingParams, TrainParams
 from npre.modeling.base_model import build_tiny_model
 from npre.modeling.extractor import ExtractorConfig, RelationExtractor
 from npre.modeling.loading import load_base_model, load_tokenizer
 from npre.modeling.training import document_losses, prepare_peft_model, save_adapter, train_lora
-from npre.params import BaseModelParams, DecodingParams, TrainParams
 
 DOCS = one_relation_documents(
     "Chemical study of {org} gave {chem} and other minor constituents.", 4
@@ -31,7 +31,14 @@ def base_dir(tmp_path_factory) -> Path:
 def test_lora_and_qlora_train_on_cpu_and_reload(base_dir, tmp_path, quantization):
     import torch
 
-    params = TrainParams(epochs=6, batch_size=2, lr=0.02, quantization=quantization, max_length=64)
+    params = TrainParams(
+        epochs=6,
+        batch_size=2,
+        grad_accumulation=1,
+        lr=0.02,
+        quantization=quantization,
+        max_length=64,
+    )
     tokenizer = load_tokenizer(base_dir)
     model = prepare_peft_model(load_base_model(base_dir, quantization), params)
     if quantization == "4bit":
@@ -70,13 +77,19 @@ def test_the_train_command_runs_unchanged_under_accelerate_launch(base_dir, tmp_
     import mlflow
     import yaml
 
-    from npre.records import write_documents
+    from npre.data.records import write_documents
 
     write_documents(tmp_path / "train.jsonl", DOCS)
     write_documents(tmp_path / "valid.jsonl", DOCS[:2])
     params = {
         "base": {"seed": 0, "num_threads": 1},
-        "train": {"epochs": 2, "batch_size": 1, "max_length": 64, "eval_from_epoch": 2},
+        "train": {
+            "epochs": 2,
+            "batch_size": 1,
+            "grad_accumulation": 1,
+            "max_length": 64,
+            "eval_from_epoch": 2,
+        },
         "evaluate": {"decoding": {"max_new_tokens": 8}},
         "register": {"experiment": "accelerate-test"},
     }

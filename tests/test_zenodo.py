@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from npre.cli import app
-from npre.zenodo import DownloadError, download_record
+from npre.clients.zenodo import DownloadError, download_record
 
 PAYLOAD = b"structure_wikidata\torganism_wikidata\nQ1\tQ2\n" * 1000
 

@@ -12,9 +12,7 @@ import math
 import random
 from pathlib import Path
 
-from tqdm import tqdm
-
-from npre.params import BaseModelParams, ModelParams
+from npre.config.params import BaseModelParams, ModelParams
 
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>"]
 
@@ -96,52 +94,49 @@ def span_recall_example(
 def pretrain(
     model, tokenizer, corpus: list[str], params: BaseModelParams, seed: int
 ) -> list[float]:
-    """Causal-LM training on the corpus; each document also as a span-recall example."""
-    import torch
+    """Causal-LM training on the corpus, each document as a span-recall example; returns
+    the mean loss of each epoch. The one training loop (`npre.modeling.loop`)."""
+    from npre.modeling.loop import LoopSettings, run_loop
 
     if params.pretrain_epochs == 0 or not corpus:
         return []
     rng = random.Random(seed)
-    steps = params.pretrain_epochs * math.ceil(len(corpus) / params.batch_size)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=params.pretrain_lr, weight_decay=0.01)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / max(1, steps // 20)) * max(0.0, 1 - s / steps)
-    )
     max_source = params.n_positions - 64
-    losses = []
-    model.train()
-    bar = tqdm(total=steps, desc="pretrain", unit="step")
-    for _ in range(params.pretrain_epochs):
+    settings = LoopSettings(
+        epochs=params.pretrain_epochs,
+        lr=params.pretrain_lr,
+        batches_per_epoch=math.ceil(len(corpus) / params.batch_size),
+        warmup_ratio=params.warmup_ratio,
+        max_grad_norm=params.max_grad_norm,
+        weight_decay=params.weight_decay,
+    )
+
+    def epoch_batches(epoch: int) -> list[list[list[int]]]:
         examples = [
             span_recall_example(tokenizer, text, rng, max_source)[: params.n_positions]
             for text in corpus
         ]
         examples.sort(key=len)  # similar lengths together: little padding
-        batches = [
-            examples[i : i + params.batch_size] for i in range(0, len(examples), params.batch_size)
-        ]
+        size = params.batch_size
+        batches = [examples[i : i + size] for i in range(0, len(examples), size)]
         rng.shuffle(batches)
-        total = 0.0
-        for batch in batches:
-            width = max(len(e) for e in batch)
-            ids = torch.full((len(batch), width), tokenizer.pad_token_id)
-            labels = torch.full((len(batch), width), -100)
-            for row, example in enumerate(batch):
-                ids[row, : len(example)] = torch.tensor(example)
-                labels[row, : len(example)] = torch.tensor(example)
-            loss = model(input_ids=ids, attention_mask=(labels != -100).long(), labels=labels).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-            total += loss.item()
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-        losses.append(total / len(batches))
-    bar.close()
-    model.eval()
-    return losses
+        return batches
+
+    def batch_loss(model, batch: list[list[int]], device):
+        import torch
+
+        width = max(len(e) for e in batch)
+        ids = torch.full((len(batch), width), tokenizer.pad_token_id)
+        labels = torch.full((len(batch), width), -100)
+        for row, example in enumerate(batch):
+            ids[row, : len(example)] = torch.tensor(example)
+            labels[row, : len(example)] = torch.tensor(example)
+        mask = (labels != -100).long()
+        ids, labels, mask = ids.to(device), labels.to(device), mask.to(device)
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        return loss, int(mask.sum())
+
+    return run_loop(model, settings, epoch_batches, batch_loss, desc="pretrain").epoch_losses
 
 
 def build_tiny_model(corpus: list[str], params: BaseModelParams, out_dir: Path, seed: int) -> dict:

@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from npre.config.params import DecodingParams
 from npre.modeling.series import expand_relations
 from npre.modeling.tokens import layout, parse_output_ids, prompt_ids, source_of_prompt
-from npre.params import DecodingParams
 
 CONFIG_FILE = "extractor.json"
 

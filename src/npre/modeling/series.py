@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from npre.matching import _ITEM, _SEPARATOR, _listed_suffixes
+from npre.text.matching import _ITEM, _SEPARATOR, _listed_suffixes
 
 LISTING = rf"{_ITEM}(?:{_SEPARATOR}{_ITEM})*"
 # a written series: the (shortest) stem ending in a letter, then the suffix listing

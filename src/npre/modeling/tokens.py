@@ -144,8 +144,8 @@ def target_ids(
     A name the text does not state is tokenised as after a space, or, with `stated_only`,
     its relation is left out.
     """
-    from npre.matching import series_expression
     from npre.modeling.constraints import word_boundaries
+    from npre.text.matching import series_expression
 
     spec = layout(tokenizer)
     pieces = piece_texts(tokenizer, source)

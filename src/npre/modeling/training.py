@@ -1,26 +1,22 @@
 """(Q)LoRA fine-tuning of a causal LM on linearised documents.
 
-Used by `train` (the extractor) and `select` (the teacher). A plain PyTorch loop driven by
-Hugging Face Accelerate, so the same command runs on one CPU or under `accelerate launch`
-on several processes or GPUs: dynamic padding, gradient accumulation, warmup then linear
-decay, clipping; validation F1 by generation after each epoch from `eval_from_epoch`, on
-the main process; the best adapter is kept.
+Used by `train` (the extractor) and `select` (the teacher), through the one training loop
+(`npre.modeling.loop`): dynamic padding, the loss on label tokens only; validation F1 by
+generation after each epoch from `eval_from_epoch`, on the main process; the best
+adapter is kept.
 """
 
 from __future__ import annotations
 
-import math
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
+from npre.config.params import ModelTrainingParams
+from npre.data.records import Document
+from npre.modeling.loop import LoopSettings, make_accelerator, run_loop
 from npre.modeling.tokens import Example, training_example
-from npre.params import ModelTrainingParams
-from npre.records import Document
 
 
 @dataclass
@@ -149,25 +145,6 @@ def _batches(examples: list[Example], batch_size: int, rng: random.Random) -> li
     return batches
 
 
-def make_accelerator():
-    """One Accelerator per process; under `accelerate launch` it knows its rank and device.
-
-    Without CUDA it is told so (`cpu=True`): then several launched processes train on
-    CPU with gloo (DDP) instead of each believing it is alone.
-    """
-    from datetime import timedelta
-
-    from accelerate import Accelerator
-    from accelerate.utils import InitProcessGroupKwargs
-
-    from npre.modeling.loading import has_cuda
-
-    # the other processes wait while the main one validates by generation: a long wait
-    # on a large validation set must not trip the collective-communication watchdog
-    patience = InitProcessGroupKwargs(timeout=timedelta(hours=4))
-    return Accelerator(cpu=not has_cuda(), kwargs_handlers=[patience])
-
-
 def _shard(batches: list, accelerator) -> list:
     """This process's share of the batches; every process gets the same number (DDP)."""
     world = accelerator.num_processes
@@ -194,7 +171,7 @@ def train_lora(
     on_epoch: Callable[[dict], None] | None = None,
     accelerator=None,
 ) -> TrainResult:
-    """Train the LoRA weights of `model` (a peft model) in place.
+    """Train the LoRA weights of `model` (a peft model) in place, on the label tokens.
 
     `evaluate(epoch)` returns `valid_f1` (and `valid_loss`, logged); the best epoch has the
     highest F1, and among equal F1 (frequent on a small validation set) the latest one, the
@@ -214,65 +191,35 @@ def train_lora(
     examples = make_examples(tokenizer, train_docs, params)
     if not examples:
         raise ValueError("no training documents")
-    batches_per_epoch = len(
-        _shard(_batches(examples, params.batch_size, random.Random(0)), accelerator)
+    count_order = _batches(examples, params.batch_size, random.Random(0))
+    settings = LoopSettings(
+        epochs=params.epochs,
+        lr=params.lr,
+        batches_per_epoch=len(_shard(count_order, accelerator)),
+        grad_accumulation=params.grad_accumulation,
+        warmup_ratio=params.warmup_ratio,
+        max_grad_norm=params.max_grad_norm,
+        max_steps=params.max_steps,
     )
-    steps_per_epoch = math.ceil(batches_per_epoch / params.grad_accumulation)
-    total_steps = steps_per_epoch * params.epochs
-    if params.max_steps > 0:
-        total_steps = min(total_steps, params.max_steps)
-    warmup = int(total_steps * params.warmup_ratio)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = _optimizer(trainable, params.lr)
-    wrapped, optimizer = accelerator.prepare(model, optimizer)
-    device = accelerator.device if accelerator.num_processes > 1 else _device(model)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda s: (
-            (s + 1) / (warmup + 1)
-            if s < warmup
-            else max(0.0, (total_steps - s) / max(1, total_steps - warmup))
-        ),
-    )
+    width = params.max_length if params.padding == "max_length" else None
+
+    def batch_loss(wrapped, batch, device):
+        ids, labels, mask = collate(batch, tokenizer.pad_token_id, device, width)
+        return label_loss(wrapped, ids, labels, mask, bf16), int(mask.sum())
+
     result = TrainResult()
-    best: float | None = None
-    tokens, started = 0, time.perf_counter()
-    bar = tqdm(total=total_steps, desc="train", unit="step", disable=not main)
-    for epoch in range(1, params.epochs + 1):
-        wrapped.train()
-        epoch_loss, epoch_batches = 0.0, 0
-        batches = _shard(_batches(examples, params.batch_size, rng), accelerator)
-        for index, batch in enumerate(batches):
-            width = params.max_length if params.padding == "max_length" else None
-            ids, labels, mask = collate(batch, tokenizer.pad_token_id, device, width)
-            loss = label_loss(wrapped, ids, labels, mask, bf16)
-            accelerator.backward(loss / params.grad_accumulation)
-            tokens += int(mask.sum())
-            epoch_loss, epoch_batches = epoch_loss + loss.item(), epoch_batches + 1
-            if (index + 1) % params.grad_accumulation == 0 or index + 1 == len(batches):
-                accelerator.clip_grad_norm_(trainable, params.max_grad_norm)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad()
-                result.steps += 1
-                bar.update(1)
-                rate = tokens / max(time.perf_counter() - started, 1e-9)
-                bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}")
-                if result.steps >= total_steps:
-                    break
-        optimizer.zero_grad()
-        record = {"epoch": epoch, "train_loss": epoch_loss / max(epoch_batches, 1)}
-        last_epoch = epoch == params.epochs or result.steps >= total_steps
+
+    def after_epoch(epoch: int, train_loss: float, last: bool) -> None:
+        record = {"epoch": epoch, "train_loss": train_loss}
         if main and evaluate is not None and epoch >= eval_from_epoch:
             model.eval()
             scores = evaluate(epoch)
             record.update(scores)
-            key = scores["valid_f1"]
-            if best is None or key >= best:
-                best, result.best_epoch, result.best_valid_f1 = key, epoch, scores["valid_f1"]
+            if result.best_valid_f1 is None or scores["valid_f1"] >= result.best_valid_f1:
+                result.best_epoch, result.best_valid_f1 = epoch, scores["valid_f1"]
                 if save_best:
                     save_best()
-        if main and last_epoch and result.best_epoch == 0:  # never validated: the last epoch
+        if main and last and result.best_epoch == 0:  # never validated: the last epoch
             result.best_epoch = epoch
             if save_best:
                 save_best()
@@ -280,29 +227,17 @@ def train_lora(
         if main and on_epoch:
             on_epoch(record)
         accelerator.wait_for_everyone()
-        if last_epoch:
-            break
-    bar.close()
-    model.eval()
-    result.tokens_per_second = tokens / max(time.perf_counter() - started, 1e-9)
+
+    loop = run_loop(
+        model,
+        settings,
+        lambda epoch: _shard(_batches(examples, params.batch_size, rng), accelerator),
+        batch_loss,
+        after_epoch,
+        accelerator,
+    )
+    result.steps, result.tokens_per_second = loop.steps, loop.tokens_per_second
     return result
-
-
-def _device(model):
-    return next(model.parameters()).device
-
-
-def _optimizer(parameters, lr: float):
-    """Paged 8-bit AdamW on CUDA (bitsandbytes), plain AdamW elsewhere."""
-    import torch
-
-    from npre.modeling.loading import has_cuda
-
-    if has_cuda():
-        import bitsandbytes as bnb
-
-        return bnb.optim.PagedAdamW8bit(parameters, lr=lr, weight_decay=0.0)
-    return torch.optim.AdamW(parameters, lr=lr, weight_decay=0.0)
 
 
 def document_losses(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from npre.params import SamplerName
+from npre.config.params import SamplerName
 from npre.sampling.gme import gme_sample
 
 SAMPLERS: tuple[str, ...] = SamplerName.__args__

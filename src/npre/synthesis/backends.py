@@ -14,37 +14,11 @@ then hands it whole batches. `name`, `model` and `sampling` go into every cache 
 from __future__ import annotations
 
 import json
-import os
-from typing import Protocol
 
-import httpx
-
-from npre.params import OpenAIParams, SynthesizeParams
-from npre.records import Document
-from npre.retry import RETRY_STATUSES, Transient, with_retries
+from npre.config.synthesize_params import SynthesizeParams
+from npre.data.records import Document
 from npre.synthesis import template
-
-
-class GenerationError(RuntimeError):
-    """A generation failed after every retry; the stage records it and goes on."""
-
-
-class BackendError(RuntimeError):
-    """A backend cannot start (missing extra, missing model): the stage stops with this."""
-
-
-def missing_extra(what: str, extra: str, exc: ImportError) -> BackendError:
-    return BackendError(
-        f"{what} needs the optional extra '{extra}': pip install 'npre[{extra}]' ({exc})"
-    )
-
-
-class Backend(Protocol):
-    name: str
-    model: str
-    sampling: dict
-
-    def generate(self, prompt: Document, index: int, seed: int) -> str: ...
+from npre.synthesis.base import Backend
 
 
 class TemplateBackend:
@@ -60,59 +34,11 @@ class TemplateBackend:
         )
 
 
-class OpenAIBackend:
-    name = "openai"
-
-    def __init__(self, params: OpenAIParams):
-        self.params = params
-        self.model = params.model
-        self.sampling = {
-            "temperature": params.temperature,
-            "top_p": params.top_p,
-            "max_tokens": params.max_tokens,
-        }
-        headers = {}
-        key = os.environ.get(params.api_key_env)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        self.http = httpx.Client(
-            base_url=params.base_url.rstrip("/"), headers=headers, timeout=params.timeout_s
-        )
-
-    def generate(self, prompt: Document, index: int, seed: int) -> str:
-        body = {
-            "model": self.model,
-            "messages": [{"role": "user", "content": prompt.prompt or ""}],
-            "seed": seed + index,
-            **self.sampling,
-        }
-
-        def attempt() -> str:
-            try:
-                response = self.http.post("/chat/completions", json=body)
-            except httpx.HTTPError as exc:
-                raise Transient(type(exc).__name__) from None
-            if response.status_code in RETRY_STATUSES:
-                raise Transient(f"HTTP {response.status_code}", response.headers.get("Retry-After"))
-            if response.status_code != 200:
-                raise GenerationError(f"HTTP {response.status_code}: {response.text[:200]}")
-            try:
-                text = response.json()["choices"][0]["message"]["content"]
-                if not isinstance(text, str):
-                    raise TypeError("content is not a string")
-                return text.strip()
-            except (ValueError, KeyError, IndexError, TypeError) as exc:
-                raise Transient(f"malformed answer ({type(exc).__name__}: {exc})") from None
-
-        params = self.params
-        return with_retries(
-            attempt, params.max_retries, params.backoff_s, prompt.PMID, GenerationError
-        )
-
-
 def make_backend(params: SynthesizeParams, seed: int = 0) -> Backend:
     """The backend `synthesize.backend` names, built from its own sub-section."""
     if params.backend == "openai":
+        from npre.synthesis.openai_backend import OpenAIBackend
+
         return OpenAIBackend(params.openai)
     if params.backend == "transformers":
         from npre.synthesis.transformers_backend import TransformersBackend

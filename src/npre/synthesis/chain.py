@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from npre.matching import alignment_score
-from npre.params import CrossModalStepParams, TextStepParams
-from npre.records import Document
-from npre.synthesis.backends import Backend, GenerationError
+from npre.config.synthesize_params import CrossModalStepParams, TextStepParams
+from npre.data.records import Document
+from npre.synthesis.base import Backend, GenerationError
 from npre.synthesis.generation import GenerationCache, GenerationReport, generate_all
+from npre.text.matching import alignment_score
 
 FACTS = (
     "It must state each of these facts, with every organism and chemical name written "

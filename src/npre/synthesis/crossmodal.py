@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from npre.params import CrossModalStepParams
-from npre.synthesis.backends import BackendError, GenerationError, missing_extra
+from npre.config.synthesize_params import CrossModalStepParams
+from npre.synthesis.base import BackendError, GenerationError, missing_extra
 from npre.synthesis.devices import pick_device, pick_dtype
 
 log = logging.getLogger(__name__)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from npre.matching import alignment_score
-from npre.records import Document
-from npre.synthesis.backends import Backend, GenerationError
+from npre.data.records import Document
+from npre.synthesis.base import Backend, GenerationError
+from npre.text.matching import alignment_score
 
 
 def generation_key(backend: Backend, prompt: Document, seed: int, index: int) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from npre.params import LlamaCppParams
-from npre.records import Document
-from npre.synthesis.backends import BackendError, GenerationError, missing_extra
+from npre.config.synthesize_params import LlamaCppParams
+from npre.data.records import Document
+from npre.synthesis.base import BackendError, GenerationError, missing_extra
 
 
 class LlamaCppBackend:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import random
 
-from npre.instructions import rng_for
-from npre.records import Document
+from npre.data.records import Document
+from npre.seeding import rng_for
 
 PARTS = [
     "aerial parts",

@@ -11,9 +11,9 @@ import hashlib
 import logging
 import threading
 
-from npre.params import TransformersParams
-from npre.records import Document
-from npre.synthesis.backends import BackendError, GenerationError
+from npre.config.synthesize_params import TransformersParams
+from npre.data.records import Document
+from npre.synthesis.base import BackendError, GenerationError
 from npre.synthesis.devices import pick_device, pick_dtype
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from npre.records import Document
+from npre.data.records import Document
 from npre.validation.expectations import ExpectColumnValuesToHaveAlignedLabels, labelled_text
 from npre.validation.gate import ensure_checkpoint, failures_by_id, get_context
 

@@ -4,7 +4,7 @@
 of its column is one document as JSON, `{"text": ..., "relations": [[organism, chemical],
 ...]}` (see `labelled_text`), and the row is expected when the fraction of its label
 relations whose organism (full name or "G. species") and chemical are both in the text,
-case-insensitive, is at least `min_alignment` (`npre.matching.alignment_score`, the same
+case-insensitive, is at least `min_alignment` (`npre.text.matching.alignment_score`, the same
 function the synthesize stage selects with). `min_alignment` may be a suite parameter.
 
 Import this module before a file context loads a suite that uses the expectation: GX
@@ -36,8 +36,8 @@ from great_expectations.render.renderer_configuration import (
 )
 from great_expectations.render.util import substitute_none_for_missing
 
-from npre.matching import alignment_score
-from npre.records import Document
+from npre.data.records import Document
+from npre.text.matching import alignment_score
 
 ALIGNMENT_METRIC = "column_values.npre_labels_aligned"
 TEMPLATE = (

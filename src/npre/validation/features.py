@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from npre.records import Document
+from npre.data.records import Document
 from npre.validation.expectations import labelled_text
 
 

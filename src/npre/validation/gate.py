@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from npre.params import ValidateParams
-from npre.records import Document
+from npre.config.params import ValidateParams
+from npre.data.records import Document
 from npre.validation.expectations import ExpectColumnValuesToHaveAlignedLabels
 from npre.validation.features import document_frame
-from npre.validation.metrics import synthetic_set_metrics
+from npre.validation.text_stats import synthetic_set_metrics
 
 SUITE = "synthetic_docs"
 DATASOURCE = "npre_frames"

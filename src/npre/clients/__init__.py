@@ -1,0 +1,1 @@
+"""HTTP clients: PubMed E-utilities, Zenodo, and the retry with backoff they share."""

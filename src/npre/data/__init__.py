@@ -1,0 +1,1 @@
+"""The record format (one pydantic Document through the pipeline) and table reading."""

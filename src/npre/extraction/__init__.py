@@ -1,0 +1,1 @@
+"""Extraction with a registered model: loading the champion, bulk extraction, evidence spans."""

@@ -1,0 +1,89 @@
+"""MLflow: the tracking backend, run metadata, the pyfunc model and the champion alias.
+
+Default backend: `sqlite:///mlflow.db` in the project root, artifacts in `mlartifacts/`;
+`MLFLOW_TRACKING_URI` overrides. The project root is the working directory (DVC runs
+stages there), except inside the temporary copy where `dvc exp run --temp` or `--queue`
+runs an experiment (`.dvc/tmp/exps/...`): that copy lacks git-ignored files, so its runs
+and registrations go to the project that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import yaml
+
+DEFAULT_DB = "mlflow.db"
+ARTIFACT_DIR = "mlartifacts"
+RUN_FILE = "mlflow_run.json"  # in each adapter folder: the MLflow run that trained it
+
+
+EXPERIMENT_COPIES = (".dvc", "tmp", "exps")
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The working directory, or the project holding it if it is a DVC experiment copy."""
+    path = (start or Path.cwd()).resolve()
+    parts = path.parts
+    for index in range(1, len(parts) - len(EXPERIMENT_COPIES) + 1):
+        if parts[index : index + len(EXPERIMENT_COPIES)] == EXPERIMENT_COPIES:
+            return Path(*parts[:index])
+    return path
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_root() / DEFAULT_DB}"
+
+
+def setup(experiment: str):
+    """Point MLflow at the backend and return the experiment (created if missing)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri())
+    found = mlflow.get_experiment_by_name(experiment)
+    if found is None:
+        location = (project_root() / ARTIFACT_DIR).as_uri()
+        mlflow.create_experiment(experiment, artifact_location=f"{location}/{experiment}")
+    return mlflow.set_experiment(experiment)
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
+        )
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def dvc_lock_hashes(paths: list[str], lock_file: Path = Path("dvc.lock")) -> dict[str, str]:
+    """The md5 that dvc.lock records for each of `paths` (as some stage's output)."""
+    if not lock_file.exists():
+        return {}
+    lock = yaml.safe_load(lock_file.read_text()) or {}
+    wanted = {str(Path(p)) for p in paths}
+    found = {}
+    for stage in (lock.get("stages") or {}).values():
+        for out in stage.get("outs", []) or []:
+            path = str(Path(out.get("path", "")))
+            if path in wanted and out.get("md5"):
+                found[path] = out["md5"]
+    return found
+
+
+def run_tags(input_paths: list[str]) -> dict[str, str]:
+    tags = {f"dvc.md5.{path}": md5 for path, md5 in dvc_lock_hashes(input_paths).items()}
+    commit = git_commit()
+    if commit:
+        tags["mlflow.source.git.commit"] = commit
+    return tags
+
+
+def read_run_id(adapter_dir: Path) -> str:
+    """The MLflow run that trained the adapter in `adapter_dir` (written by `npre train`)."""
+    import json
+
+    return json.loads((Path(adapter_dir) / RUN_FILE).read_text())["run_id"]

@@ -1,0 +1,1 @@
+"""The paper's metric and the prediction files it scores."""

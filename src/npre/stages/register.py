@@ -1,0 +1,220 @@
+"""The `register` stage: log the extractor as an MLflow model and update the champion."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import typer
+
+from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads, write_json
+from npre.config.grid import GridError, Variant, grid_variants
+from npre.config.params import BaseParams, GridParams, RegisterParams, SampleParams
+from npre.mlops.model_card import MODEL_DESCRIPTION
+
+
+def input_example():
+    """The model signature's example: one abstract, as a DataFrame of title and abstract."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "title": ["Sesquiterpene lactones from the aerial parts of Artemisia annua"],
+            "abstract": [
+                "Chemical investigation of the aerial parts of Artemisia annua led to the "
+                "isolation of artemisinin and arteannuin B. Their structures were elucidated "
+                "by NMR."
+            ],
+        }
+    )
+
+
+def grid_table(variants: list[Variant], evaluations_dir: Path) -> dict[str, dict]:
+    """Each variant's evaluation scores; a missing evaluation is named in the error."""
+    table = {}
+    for variant in variants:
+        path = Path(evaluations_dir) / variant.name / "metrics.json"
+        if not path.exists():
+            raise FileNotFoundError(
+                f"no evaluation for grid variant {variant.name}: {path} is missing "
+                f"(run `dvc repro evaluate@{variant.name}`)"
+            )
+        scores = json.loads(path.read_text())
+        table[variant.name] = {
+            **asdict(variant),
+            **{key: scores[key] for key in ("precision", "recall", "f1")},
+        }
+    return table
+
+
+def register_best_variant(
+    variants: list[Variant],
+    adapters_dir: Path,
+    evaluations_dir: Path,
+    base_dir: Path,
+    params: RegisterParams,
+    lotus: Path | None = None,
+) -> tuple[dict, dict]:
+    """Register the variant with the best evaluation F1 (ties: the first in grid order)."""
+    table = grid_table(variants, evaluations_dir)
+    best = max(variants, key=lambda v: (table[v.name]["f1"], -variants.index(v)))
+    adapter_dir = Path(adapters_dir) / best.name
+    if not adapter_dir.is_dir():
+        raise FileNotFoundError(f"no adapter for grid variant {best.name}: {adapter_dir}")
+    decision = register_extractor(
+        adapter_dir,
+        base_dir,
+        Path(evaluations_dir) / best.name / "metrics.json",
+        params,
+        lotus,
+        card=lambda run_id, snapshot: _version_card(best, table, base_dir, run_id, snapshot),
+    )
+    return {**decision, "variant": best.name}, table
+
+
+def _version_card(
+    variant: Variant, table: dict, base_dir: Path, run_id: str, snapshot: str | None
+) -> str:
+    from npre.mlops.model_card import version_description
+    from npre.mlops.tracking import dvc_lock_hashes, git_commit
+    from npre.modeling.sources import RECORD_FILE
+
+    record = Path(base_dir) / RECORD_FILE
+    base = json.loads(record.read_text()) if record.exists() else {}
+    inputs = [
+        f"data/processed/{variant.sampler}/{variant.data}.jsonl",
+        f"data/processed/{variant.sampler}/seeds.jsonl",
+        str(base_dir),
+        f"models/extractors/{variant.name}",
+    ]
+    return version_description(
+        variant.name,
+        table[variant.name],
+        table,
+        base,
+        dvc_lock_hashes(inputs),
+        run_id,
+        git_commit(),
+        snapshot,
+    )
+
+
+def version_tags(model) -> dict[str, str]:
+    """Registry tags of a version: the LOTUS snapshot its known/new answers compare with
+    (the service's API page names it without loading the model)."""
+    return {"lotus_snapshot": model.lotus.snapshot} if model.lotus is not None else {}
+
+
+def register_extractor(
+    adapter_dir: Path,
+    base_dir: Path,
+    evaluation_path: Path,
+    params: RegisterParams,
+    lotus: Path | None = None,
+    card: Callable[[str, str | None], str] | None = None,
+) -> dict:
+    """Log the extractor into its training run, register it and move the alias if it wins.
+
+    `card(run_id, lotus_snapshot)` writes the version's description (a model card); the
+    registered model gets the extractor's general card (`model_card.MODEL_DESCRIPTION`).
+    """
+    import mlflow
+    from mlflow import MlflowClient
+
+    from npre.mlops.pyfunc_model import ExtractorPythonModel, extractor_artifacts, log_extractor
+    from npre.mlops.registry import register_and_promote
+    from npre.mlops.tracking import read_run_id, setup
+
+    evaluation = json.loads(Path(evaluation_path).read_text())
+    f1 = float(evaluation["f1"])
+    run_id = read_run_id(adapter_dir)
+    setup(params.experiment)
+    example_model = ExtractorPythonModel()
+
+    artifacts = extractor_artifacts(base_dir, adapter_dir, lotus)
+    # the artifacts as they will be packed, to compute an output example
+    example_model.load_context(SimpleNamespace(artifacts=artifacts))
+    example = input_example()
+    output_example = example_model.predict(None, example)
+    with mlflow.start_run(run_id=run_id):
+        info = log_extractor(artifacts, example, output_example)
+    client = MlflowClient()
+    tags = version_tags(example_model)
+    decision = register_and_promote(
+        client, params.model_name, params.alias, info.model_uri, run_id, f1, tags
+    )
+    client.update_registered_model(params.model_name, description=MODEL_DESCRIPTION)
+    if card is not None:
+        description = card(run_id, tags.get("lotus_snapshot"))
+        client.update_model_version(params.model_name, decision.version, description=description)
+    return {
+        **asdict(decision),
+        "model_name": params.model_name,
+        "alias": params.alias,
+        "run_id": run_id,
+    }
+
+
+@dataclass(frozen=True)
+class Config:
+    base: BaseParams
+    sample: SampleParams  # with grid: the variants
+    grid: GridParams
+    register: RegisterParams
+
+
+@dataclass(frozen=True)
+class Paths:
+    adapters: Path  # one adapter folder per grid variant (from `npre train`)
+    evaluations: Path  # VARIANT/metrics.json per grid variant (from `npre evaluate`)
+    base: Path  # base model folder
+    out: Path  # the registered version and the champion decision (JSON)
+    grid_report: Path  # precision, recall, F1 of every variant (JSON)
+    lotus: Path | None = None  # relations table packed with the model (known/new answers)
+
+
+def run(config: Config, paths: Paths) -> dict:
+    """Write the grid table, register the best variant; returns the decision."""
+    variants = grid_variants(config.sample, config.grid)
+    set_threads(config.base.num_threads)
+    decision, table = register_best_variant(
+        variants, paths.adapters, paths.evaluations, paths.base, config.register, paths.lotus
+    )
+    write_json(paths.grid_report, table)
+    write_json(paths.out, decision)
+    return decision
+
+
+def command(
+    adapters: Path = typer.Option(
+        ..., help="folder holding one adapter folder per grid variant (from `npre train`)"
+    ),
+    evaluations: Path = typer.Option(
+        ..., help="folder holding VARIANT/metrics.json per grid variant (from `npre evaluate`)"
+    ),
+    base: Path = typer.Option(..., help="base model folder"),
+    out: Path = typer.Option(..., help="JSON: the registered version and the champion decision"),
+    grid_report: Path = typer.Option(..., help="JSON: precision, recall, F1 of every variant"),
+    lotus: Path | None = typer.Option(
+        None, help="relations table packed with the model: answers say known or new"
+    ),
+    params: Path = PARAMS_OPTION,
+) -> None:
+    """Register the grid's best variant as an MLflow model; move `champion` if it is better."""
+    config = read_config(Config, params)
+    try:
+        grid_variants(config.sample, config.grid)
+    except GridError as exc:  # before any model loads
+        fail(str(exc))
+    with StageTimer("register"):
+        try:
+            decision = run(config, Paths(adapters, evaluations, base, out, grid_report, lotus))
+        except FileNotFoundError as exc:
+            fail(str(exc))
+        typer.echo(
+            f"best variant {decision['variant']}; registered {config.register.model_name} "
+            f"v{decision['version']}: {decision['reason']}"
+        )

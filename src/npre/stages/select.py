@@ -1,0 +1,123 @@
+"""The `select` stage: a teacher keeps the synthetic documents whose labels it can explain.
+
+The teacher (a LoRA extractor on the same base model) is trained on all validated
+synthetic documents; each document is then scored by the mean token loss of its
+linearised labels given its text. Low loss = labels well supported by the text (high
+mutual information, MI2RAGE); the lowest-loss fraction is kept.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from npre.commandline import PARAMS_OPTION, StageTimer, read_config, set_threads, write_json
+from npre.config.params import BaseParams, SelectParams
+from npre.data.records import Document
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def select_documents(
+    docs: list[Document], base_dir: Path, params: SelectParams, seed: int
+) -> tuple[list[Document], pd.DataFrame, dict]:
+    import pandas as pd
+
+    from npre.modeling.loading import load_base_model, load_tokenizer
+    from npre.modeling.training import document_losses, prepare_peft_model, train_lora
+
+    if not docs:
+        raise ValueError("no documents to select from")
+    tokenizer = load_tokenizer(base_dir)
+    teacher = prepare_peft_model(
+        load_base_model(base_dir, params.teacher.quantization), params.teacher
+    )
+    train_lora(teacher, tokenizer, docs, params.teacher, seed)
+    losses = document_losses(teacher, tokenizer, docs, params.teacher)
+    n_keep = max(1, math.ceil(len(docs) * params.keep_fraction))
+    order = sorted(range(len(docs)), key=lambda i: (losses[i], docs[i].PMID))
+    keep = set(order[:n_keep])
+    threshold = losses[order[n_keep - 1]]
+    kept = [docs[i].model_copy(update={"teacher_loss": losses[i]}) for i in sorted(keep)]
+    table = pd.DataFrame(
+        {
+            "PMID": [d.PMID for d in docs],
+            "teacher_loss": losses,
+            "kept": [i in keep for i in range(len(docs))],
+        }
+    )
+    report = {
+        "documents": len(docs),
+        "kept": len(kept),
+        "keep_fraction": params.keep_fraction,
+        "loss_threshold": threshold,
+        "mean_loss_kept": float(pd.Series([losses[i] for i in keep]).mean()),
+        "mean_loss_all": float(pd.Series(losses).mean()),
+    }
+    return kept, table, report
+
+
+def loss_histogram(table: pd.DataFrame, bins: int = 20) -> pd.DataFrame:
+    """Binned teacher losses for a DVC bar plot."""
+    import pandas as pd
+
+    counts = pd.cut(table["teacher_loss"], bins=bins).value_counts(sort=False)
+    return pd.DataFrame(
+        {"loss": [round(i.mid, 4) for i in counts.index], "documents": counts.to_numpy()}
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    base: BaseParams
+    select: SelectParams
+
+
+@dataclass(frozen=True)
+class Paths:
+    synthetic: Path  # validated synthetic documents
+    base: Path  # base model folder (the teacher's family)
+    out: Path  # kept documents (JSON Lines)
+    scores: Path  # per-document teacher loss and kept flag (CSV)
+    metrics: Path  # kept count, loss threshold (JSON)
+    histogram: Path  # teacher-loss histogram (CSV, a DVC plot)
+
+
+def run(config: Config, paths: Paths) -> dict:
+    """Train the teacher, keep the lowest-loss fraction, write everything; returns the report."""
+    from npre.data.records import read_documents, write_documents
+
+    set_threads(config.base.num_threads)
+    docs = read_documents(paths.synthetic)
+    kept, table, report = select_documents(docs, paths.base, config.select, config.base.seed)
+    write_documents(paths.out, kept)
+    paths.scores.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(paths.scores, index=False)
+    paths.histogram.parent.mkdir(parents=True, exist_ok=True)
+    loss_histogram(table).to_csv(paths.histogram, index=False)
+    write_json(paths.metrics, report)
+    return report
+
+
+def command(
+    synthetic: Path = typer.Argument(..., help="validated synthetic documents"),
+    base: Path = typer.Option(..., help="base model folder (the teacher's family)"),
+    out: Path = typer.Option(..., help="kept documents (JSON Lines)"),
+    scores: Path = typer.Option(..., help="CSV: per-document teacher loss and kept flag"),
+    metrics: Path = typer.Option(..., help="JSON: kept count, loss threshold"),
+    histogram: Path = typer.Option(..., help="CSV: teacher-loss histogram (a DVC plot)"),
+    params: Path = PARAMS_OPTION,
+) -> None:
+    """Train a teacher on the synthetic documents and keep the lowest-loss fraction."""
+    config = read_config(Config, params)
+    with StageTimer("select"):
+        report = run(config, Paths(synthetic, base, out, scores, metrics, histogram))
+        typer.echo(
+            f"kept {report['kept']}/{report['documents']} documents "
+            f"(teacher loss <= {report['loss_threshold']:.3f})"
+        )

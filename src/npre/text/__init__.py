@@ -1,0 +1,1 @@
+"""Text matching: name normalisation and variants, keywords, stopwords."""
