@@ -198,7 +198,11 @@ def test_data_docs_and_entropy_plots(project):
     for sampler in ("gme", "random"):
         assert (project / f"reports/{sampler}/data_docs/index.html").exists()
     plots = json.loads(run(["dvc", "plots", "show", "--json"], project).stdout)
+    assert not plots.get("errors"), plots["errors"]
     assert any("entropy_gme.csv" in json.dumps(v) for v in plots.values())
+    for variant in _grid(project):  # the training curves: a point per epoch trained
+        curve = plots["data"][f"reports/train/{variant}.json"][0]["content"]["data"]["values"]
+        assert curve and all(point["train_loss"] is not None for point in curve), curve
 
 
 def test_second_repro_is_a_no_op(project):

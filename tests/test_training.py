@@ -162,3 +162,24 @@ def test_label_losses_and_gradients_equal_the_full_logits_ones(base_dir, quantiz
     assert torch.allclose(ours, full, atol=1e-5)
     for a, b in zip(ours_grads, full_grads, strict=True):
         assert torch.allclose(a, b, atol=1e-5, rtol=1e-3)
+
+
+def test_the_same_seed_trains_the_same_adapter(base_dir):
+    """LoRA's A matrices are drawn at random: the seed fixes them, so a rerun repeats."""
+    import torch
+
+    params = TrainParams(
+        epochs=1, batch_size=2, grad_accumulation=2, lr=0.02, max_length=64, lora_r=4
+    )
+    tokenizer = load_tokenizer(base_dir)
+    earlier_draws = iter(range(1000, 1003))
+
+    def trained(seed: int) -> list:
+        torch.manual_seed(next(earlier_draws))  # the global generator differs every time
+        model = prepare_peft_model(load_base_model(base_dir), params, seed)
+        train_lora(model, tokenizer, DOCS, params, seed)
+        return [p.detach().clone() for p in model.parameters() if p.requires_grad]
+
+    first, again, other = trained(0), trained(0), trained(1)
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(first, other, strict=True))

@@ -146,7 +146,8 @@ def run_loop(
                 result.steps += 1
                 bar.update(1)
                 rate = tokens / max(time.perf_counter() - started, 1e-9)
-                bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}")
+                # shown at the next redraw: a forced one per step would flood a log file
+                bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{rate:.0f}", refresh=False)
                 if result.steps >= total_steps:
                     break
         optimizer.zero_grad()

@@ -44,11 +44,15 @@ def lora_config(params: ModelTrainingParams, model):
     )
 
 
-def prepare_peft_model(base_model, params: ModelTrainingParams):
+def prepare_peft_model(base_model, params: ModelTrainingParams, seed: int = 0):
+    """`base_model` with fresh LoRA weights, initialised from `seed`: the same seed gives
+    the same adapter after training (LoRA's A matrices are drawn at random)."""
+    import torch
     from peft import get_peft_model, prepare_model_for_kbit_training
 
     if params.quantization == "4bit":
         base_model = prepare_model_for_kbit_training(base_model, use_gradient_checkpointing=False)
+    torch.manual_seed(seed)
     return get_peft_model(base_model, lora_config(params, base_model))
 
 

@@ -35,7 +35,7 @@ def select_documents(
         raise ValueError("no documents to select from")
     tokenizer = load_tokenizer(base_dir)
     teacher = prepare_peft_model(
-        load_base_model(base_dir, params.teacher.quantization), params.teacher
+        load_base_model(base_dir, params.teacher.quantization), params.teacher, seed
     )
     train_lora(teacher, tokenizer, docs, params.teacher, seed)
     losses = document_losses(teacher, tokenizer, docs, params.teacher)

@@ -25,6 +25,15 @@ if TYPE_CHECKING:
     from npre.modeling.extractor import RelationExtractor
 
 
+# every epoch's record has every key (null where not validated): DVC plots the history
+# (`dvc plots show/diff reports/train`) only when its records are uniform
+CURVE_KEYS = ("epoch", "train_loss", "valid_f1", "valid_loss")
+
+
+def _curve_point(record: dict) -> dict:
+    return {key: record.get(key) for key in CURVE_KEYS}
+
+
 @dataclass(frozen=True)
 class Config:
     base: BaseParams
@@ -95,7 +104,7 @@ def run(config: Config, paths: Paths) -> dict | None:
     train_docs = [doc for docs in train_sets.values() for doc in docs]
     accelerator = make_accelerator()  # before loading: it picks this process's device
     tokenizer = load_tokenizer(base_dir)
-    model = prepare_peft_model(load_base_model(base_dir, params.quantization), params)
+    model = prepare_peft_model(load_base_model(base_dir, params.quantization), params, seed)
     extractor_config = ExtractorConfig(
         params.max_input_chars, params.max_length, decoding.model_dump()
     )
@@ -163,7 +172,7 @@ def run(config: Config, paths: Paths) -> dict | None:
             "steps": result.steps,
             "tokens_per_second": round(result.tokens_per_second, 1),
             "train_documents": len(train_docs),
-            "history": result.history,
+            "history": [_curve_point(record) for record in result.history],
             "quantization": params.quantization,
             "variant": variant,
             "processes": accelerator.num_processes,
