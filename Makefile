@@ -36,7 +36,7 @@ demo: install
 	@npre grid-table reports/grid.json --baseline reports/baseline/metrics.json \
 		--register reports/register.json
 	@echo "Metrics:    dvc metrics show   (all: reports/)"
-	@echo "Plots:      dvc plots show --json   (entropy curves, teacher losses)"
+	@echo "Plots:      dvc plots show --json   (entropy curves, teacher losses, training curves)"
 	@echo "Data Docs:  reports/SAMPLER/data_docs/index.html (each sampler of grid.samplers)"
 	@echo "MLflow UI:  make mlflow-ui   then open http://127.0.0.1:$(MLFLOW_PORT)"
 	@echo "Serve:      make serve        then POST http://127.0.0.1:$(PORT)/extract"
