@@ -45,12 +45,6 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def write_json(path: Path, data) -> None:
-    from npre.data.records import write_json as write
-
-    write(path, data)
-
-
 def set_threads(threads: int) -> int:
     """Set torch's CPU threads (`base.num_threads`) and return the count."""
     import torch

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, write_json
+from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config
 from npre.config.params import AbstractsParams
-from npre.data.records import Document, iter_json_lines
+from npre.data.records import Document, iter_json_lines, write_json
 
 
 def read_abstract_cache(path: Path) -> dict[str, Document]:

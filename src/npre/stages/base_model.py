@@ -12,8 +12,9 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads, write_json
+from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
 from npre.config.params import BaseModelParams, BaseParams, ModelParams
+from npre.data.records import write_json
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, read_config, set_threads, write_json
+from npre.commandline import PARAMS_OPTION, StageTimer, read_config, set_threads
 from npre.config.params import BaseParams, EvaluateParams, RegisterParams, TrainParams
-from npre.data.records import Document
+from npre.data.records import Document, write_json
 
 if TYPE_CHECKING:
     from npre.modeling.extractor import RelationExtractor
@@ -83,23 +83,18 @@ def run(config: Config, paths: Paths) -> dict:
     from npre.modeling.extractor import ExtractorConfig, RelationExtractor
 
     threads = set_threads(config.base.num_threads)
-    gold_path, base_dir, adapter_dir = paths.gold, paths.base, paths.adapter
-    predictions_path, train_params = paths.predictions, config.train
-    docs = read_curated_set(gold_path)
-    if adapter_dir is not None:
-        trained_config = ExtractorConfig.load(adapter_dir)
-        budget = (trained_config.max_input_chars, trained_config.max_length)
-    else:
-        budget = (train_params.max_input_chars, train_params.max_length)
+    docs = read_curated_set(paths.gold)
+    budget_of = ExtractorConfig.load(paths.adapter) if paths.adapter is not None else config.train
+    budget = (budget_of.max_input_chars, budget_of.max_length)
     extractor_config = ExtractorConfig(*budget, config.evaluate.decoding.model_dump())
-    extractor = RelationExtractor.load(base_dir, adapter_dir, extractor_config, threads)
+    extractor = RelationExtractor.load(paths.base, paths.adapter, extractor_config, threads)
     rows = predict(extractor, docs)
-    predictions_path.parent.mkdir(parents=True, exist_ok=True)
-    predictions_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    paths.predictions.parent.mkdir(parents=True, exist_ok=True)
+    paths.predictions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     report = _score_rows(docs, rows)
     report["documents"] = len(docs)
-    if adapter_dir is not None:
-        _log_to_training_run(adapter_dir, config.register.experiment, report, predictions_path)
+    if paths.adapter is not None:
+        _log_to_training_run(paths.adapter, config.register.experiment, report, paths.predictions)
     write_json(paths.metrics, report)
     return report
 

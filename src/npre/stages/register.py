@@ -10,9 +10,10 @@ from types import SimpleNamespace
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads, write_json
+from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
 from npre.config.grid import GridError, Variant, grid_variants
 from npre.config.params import BaseParams, GridParams, RegisterParams, SampleParams
+from npre.data.records import write_json
 from npre.mlops.model_card import MODEL_DESCRIPTION
 
 
@@ -205,14 +206,10 @@ def command(
 ) -> None:
     """Register the grid's best variant as an MLflow model; move `champion` if it is better."""
     config = read_config(Config, params)
-    try:
-        grid_variants(config.sample, config.grid)
-    except GridError as exc:  # before any model loads
-        fail(str(exc))
     with StageTimer("register"):
-        try:
+        try:  # a bad grid fails in run() before any model loads
             decision = run(config, Paths(adapters, evaluations, base, out, grid_report, lotus))
-        except FileNotFoundError as exc:
+        except (GridError, FileNotFoundError) as exc:
             fail(str(exc))
         typer.echo(
             f"best variant {decision['variant']}; registered {config.register.model_name} "

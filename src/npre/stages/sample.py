@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, write_json
+from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config
 from npre.config.params import BaseParams, SampleParams
+from npre.data.records import write_json
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, read_config, set_threads, write_json
+from npre.commandline import PARAMS_OPTION, StageTimer, read_config, set_threads
 from npre.config.params import BaseParams, SelectParams
-from npre.data.records import Document
+from npre.data.records import Document, write_json
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads, write_json
+from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
 from npre.config.params import BaseParams
 from npre.config.synthesize_params import SynthesizeParams
-from npre.data.records import Document
+from npre.data.records import Document, write_json
 from npre.synthesis.base import Backend
 from npre.synthesis.chain import StepResult, crossmodal_step, step_metrics, text_step
 from npre.synthesis.crossmodal import ImageCaptioner

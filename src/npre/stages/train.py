@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads, write_json
+from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
 from npre.config.params import (
     QUANTIZATION,
     BaseParams,
@@ -18,7 +18,7 @@ from npre.config.params import (
     RegisterParams,
     TrainParams,
 )
-from npre.data.records import Document
+from npre.data.records import Document, write_json
 from npre.mlops.tracking import RUN_FILE
 
 if TYPE_CHECKING:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, write_json
+from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config
 from npre.config.params import ValidateParams
+from npre.data.records import write_json
 
 
 @dataclass(frozen=True)

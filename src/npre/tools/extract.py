@@ -8,8 +8,9 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads, write_json
+from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
 from npre.config.params import AbstractsParams, BaseParams
+from npre.data.records import write_json
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import fail, write_json
+from npre.commandline import fail
+from npre.data.records import write_json
 
 
 def command(
