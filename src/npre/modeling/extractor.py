@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from npre.config.params import DecodingParams
-from npre.modeling.series import expand_relations
+from npre.modeling.answers import answer_relations
 from npre.modeling.tokens import layout, parse_output_ids, prompt_ids, source_of_prompt
 
 CONFIG_FILE = "extractor.json"
@@ -121,7 +121,9 @@ class RelationExtractor:
             for i, output in zip(rows, outputs, strict=True):
                 raw = self.tokenizer.decode(output, skip_special_tokens=True)
                 parsed = parse_output_ids(self.tokenizer, output)
-                results[i] = Extraction(expand_relations(parsed.pairs), parsed.malformed, raw)
+                title, abstract = documents[i]
+                pairs = answer_relations(parsed.pairs, f"{title}\n{abstract}")
+                results[i] = Extraction(pairs, parsed.malformed, raw)
             if progress is not None:
                 progress(len(rows))
             start = end

@@ -5,24 +5,19 @@ gold name each member ("amphidinolide B"). A copy-constrained extractor can only
 spans of the text, so it learns to write the series expression once (the training
 target uses the expression wherever a label is a member of it), and the extractor
 expands what it wrote back into members. A bare member suffix written alone ("C") is
-dropped: it names no compound.: it names no compound.
+dropped: it names no compound.
 """
 
 from __future__ import annotations
 
 import re
 
-from npre.text.matching import _ITEM, _SEPARATOR, _listed_suffixes
+from npre.text.matching import _ITEM, _SEPARATOR, _listed_suffixes, suffix_text
 
 LISTING = rf"{_ITEM}(?:{_SEPARATOR}{_ITEM})*"
 # a written series: the (shortest) stem ending in a letter, then the suffix listing
 WRITTEN_SERIES = re.compile(rf"^(?P<stem>.*?[^\W\d_])\s+(?P<listing>{LISTING})$")
-BARE_SUFFIX = re.compile(r"^(?:[A-Z]|\d{1,3})$")
-
-
-def _suffix_text(key: tuple[int, int]) -> str:
-    kind, value = key
-    return str(value) if kind else chr(value)
+BARE_SUFFIX = re.compile(r"^(?:[A-Za-z][1-9]?|\d{1,3})$")
 
 
 def _singular(stem: str) -> str:
@@ -38,7 +33,7 @@ def members(expression: str) -> list[str]:
     if len(keys) < 2 and not match["stem"].endswith("s"):
         return [expression]  # "eryloside G": one member, already singular
     stem = _singular(match["stem"])
-    return [f"{stem} {_suffix_text(key)}" for key in keys] or [expression]
+    return [f"{stem} {suffix_text(key)}" for key in keys] or [expression]
 
 
 def expand_relations(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -41,11 +41,16 @@ def mentions_chemical(text: str, chemical: str) -> bool:
     return find_span(text, [chemical]) is not None or mentions_series_member(text, chemical)
 
 
-# A series member: a stem, a space, then one capital letter or a number ("eryloside G").
-SERIES_MEMBER = re.compile(r"^(?P<stem>.*[^\W\d_]\S*)\s+(?P<suffix>[A-Z]|\d{1,3})$")
-_SUFFIX = r"(?:[A-Z]|\d{1,3})(?![\w])"
+# A series member: a stem, a space, then a suffix: a letter, a letter and a digit, or a
+# number ("eryloside G", "saikosaponin b2", "ginkgolide 3"; lowercase as curated sets write
+# some series).
+_SUFFIX_FORM = r"(?:[A-Za-z][1-9]?|\d{1,3})"
+SERIES_MEMBER = re.compile(rf"^(?P<stem>.*[^\W\d_]\S*)\s+(?P<suffix>{_SUFFIX_FORM})$")
+_SUFFIX = rf"{_SUFFIX_FORM}(?![\w])"
 _ITEM = rf"{_SUFFIX}(?:\s*[-–—]\s*{_SUFFIX})?"
 _SEPARATOR = r"(?:\s*,\s*(?:and\s+)?|\s+and\s+)"
+# suffix kinds: a letter, a number, a letter with a digit (its letter * 10 + the digit)
+LETTER, NUMBER, LETTER_DIGIT = 0, 1, 2
 
 
 def series_member(label: str) -> tuple[str, str] | None:
@@ -55,8 +60,21 @@ def series_member(label: str) -> tuple[str, str] | None:
 
 
 def suffix_key(suffix: str) -> tuple[int, int]:
-    """Sort key and kind of a suffix: letters by alphabet, numbers by value."""
-    return (1, int(suffix)) if suffix.isdigit() else (0, ord(suffix))
+    """Sort key and kind of a suffix: letters by alphabet, numbers by value, b1 after b."""
+    if suffix.isdigit():
+        return (NUMBER, int(suffix))
+    if len(suffix) == 2:
+        return (LETTER_DIGIT, ord(suffix[0]) * 10 + int(suffix[1]))
+    return (LETTER, ord(suffix))
+
+
+def suffix_text(key: tuple[int, int]) -> str:
+    kind, value = key
+    if kind == NUMBER:
+        return str(value)
+    if kind == LETTER_DIGIT:
+        return f"{chr(value // 10)}{value % 10}"
+    return chr(value)
 
 
 def plural(stem: str) -> str:
@@ -89,8 +107,11 @@ def _listed_suffixes(listing: str) -> set[tuple[int, int]]:
     for item in re.split(_SEPARATOR, listing):
         ends = [s.strip() for s in re.split(r"[-–—]", item)]
         first, last = suffix_key(ends[0]), suffix_key(ends[-1])
-        if first[0] == last[0]:
+        same_letter = first[0] != LETTER_DIGIT or first[1] // 10 == last[1] // 10
+        if first[0] == last[0] and same_letter:  # "A–D", "1–5", "b1–b3"
             keys.update((first[0], v) for v in range(first[1], last[1] + 1))
+        else:
+            keys.update((first, last))
     return keys
 
 

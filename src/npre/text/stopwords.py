@@ -8,5 +8,5 @@ STOPWORDS = frozenset(
     there these they this those through to too under until up very was we were what when
     where which while who whom why will with would new known two three four five six seven
     eight nine ten one first compound compounds isolated using showed well along together
-    whereas respectively including based study data values value against""".split()
+    whereas respectively including based study data values value against novel""".split()
 )
