@@ -14,6 +14,7 @@ without a leading space is still read as a name.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from npre.modeling.linearize import RELATION_VERB, SEPARATOR, source_text
@@ -164,7 +165,8 @@ def target_ids(
             cache[(name, chemical)] = None if found is None else tuple(found)
         return cache[(name, chemical)]
 
-    named = ((ids_of(o.strip(), False), ids_of(c.strip(), True)) for o, c in pairs)
+    ordered = sorted(pairs, key=lambda pair: _text_order(text, pair))
+    named = ((ids_of(o.strip(), False), ids_of(c.strip(), True)) for o, c in ordered)
     relations = dict.fromkeys((o, c) for o, c in named if o is not None and c is not None)
     out: list[int] = []
     for index, (organism, chemical) in enumerate(relations):
@@ -172,6 +174,24 @@ def target_ids(
             out += spec.separator
         out += [*organism, *spec.produces, *chemical]
     return [*out, spec.eos]
+
+
+def _text_order(text: str, pair: tuple[str, str]) -> tuple[int, int]:
+    """Where a relation's names first occur: relations are written in the order the text
+    names them (organism, then chemical), so the extractor reads the text once, left to
+    right, instead of recalling which of a list it has written. Unstated names go last.
+    Whitespace is ignored (some tokenizers decode "(+)-catechin" as "( + ) - catechin")."""
+    from npre.text.matching import organism_variants, series_expression
+
+    compact = re.sub(r"\s+", "", text.lower())
+
+    def first(names: list[str]) -> int:
+        found = [compact.find(re.sub(r"\s+", "", n.lower())) for n in names if n.strip()]
+        return min((i for i in found if i >= 0), default=len(compact))
+
+    organism, chemical = (name.strip() for name in pair)
+    series = series_expression(text, chemical) or ""
+    return first(organism_variants(organism)), first([chemical, series])
 
 
 def training_example(
