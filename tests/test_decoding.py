@@ -34,6 +34,37 @@ def test_grammar_with_multi_token_delimiters():
     assert g.allowed([5, 100, 102]) == {5, 6, 7}
 
 
+def test_no_name_spans_a_break():
+    """A text listing "A; B" names two things: a span stops before the semicolon."""
+    g = SpanGrammar([5, 6, 3, 7, 8], PRODUCES, SEP, EOS, breaks=[False, False, True, False, False])
+    assert g.allowed([]) == {5, 6, 7, 8, EOS}  # no name starts at the break
+    assert g.allowed([5, 6]) == {*PRODUCES}  # nor continues through it
+    assert g.allowed([5, *PRODUCES, 6]) == {*SEP, EOS}
+    assert g.allowed([5, *PRODUCES, 7]) == {8, *SEP, EOS}
+
+
+def test_an_organism_starts_where_the_text_has_a_letter():
+    """Organisms are spans starting with a letter; chemicals may start anywhere ("3-O-...")."""
+    g = SpanGrammar([5, 6, 7], PRODUCES, SEP, EOS, organism_starts=[False, True, True])
+    assert g.allowed([]) == {6, 7, EOS}
+    assert g.allowed([6, *PRODUCES]) == {5, 6, 7}
+    assert g.allowed([6, *PRODUCES, 5, *SEP]) == {6, 7}
+
+
+def test_a_semicolon_breaks_names_with_a_real_tokenizer():
+    from npre.modeling.base_model import train_tokenizer
+    from npre.modeling.constraints import name_breaks
+
+    text = "quercetin; rutin and 6-hydroxyluteolin;kaempferol"
+    tokenizer = train_tokenizer([text] * 20, vocab_size=300)
+    ids = tokenizer.encode(text, add_special_tokens=False)
+    breaks = name_breaks(tokenizer, ids)
+    pieces = [tokenizer.decode([i]) for i in ids]
+    assert [p for p, b in zip(pieces, breaks, strict=True) if b] and all(
+        (";" in p) == b for p, b in zip(pieces, breaks, strict=True)
+    )
+
+
 def test_spans_are_word_aligned_with_a_real_tokenizer():
     from npre.modeling.base_model import train_tokenizer
     from npre.modeling.constraints import grammar_for
@@ -71,9 +102,11 @@ def test_names_end_before_punctuation_and_never_start_with_it():
     g = grammar_for(tokenizer, source)
     comma = tokenizer.encode(",", add_special_tokens=False)[0]
     assert comma not in g.allowed([])  # no name starts with a comma
-    assert tokenizer.encode(" (+)-catechin", add_special_tokens=False)[0] in g.allowed([])
     berberine = source[: source.index(comma)]
     assert g.produces[0] in g.allowed(berberine)  # "Berberine" ends before its comma
+    catechin = tokenizer.encode(" (+)-catechin", add_special_tokens=False)[0]
+    assert catechin in g.allowed([*berberine, *g.produces])  # a chemical may open a bracket
+    assert catechin not in g.allowed([])  # an organism starts with a letter
 
 
 def test_batched_processor_checks_each_row_against_its_own_document():

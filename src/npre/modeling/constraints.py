@@ -29,6 +29,8 @@ class SpanGrammar:
         separator: list[int],
         eos: int,
         boundaries: tuple[list[bool], list[bool]] | None = None,
+        breaks: list[bool] | None = None,
+        organism_starts: list[bool] | None = None,
     ):
         self.source = source
         self.produces = produces
@@ -37,25 +39,38 @@ class SpanGrammar:
         # spans start at a word start and end at a word end (default: anywhere)
         everywhere = [True] * len(source)
         self.starts, self.ends = boundaries or (everywhere, everywhere)
-        self.positions: dict[int, list[int]] = defaultdict(list)
+        # tokens no name contains: a text listing "A; B; C" is three names, never one span
+        self.breaks = breaks or [False] * len(source)
+        # an organism's name starts with a letter ("Polygonum", not "3-O-..." or "(1")
+        organism_starts = organism_starts or everywhere
+        self.positions: dict[int, list[int]] = defaultdict(list)  # chemicals
+        self.organism_positions: dict[int, list[int]] = defaultdict(list)
         for index, token in enumerate(source):
-            if self.starts[index]:
+            if self.starts[index] and not self.breaks[index]:
                 self.positions[token].append(index)
+                if organism_starts[index]:
+                    self.organism_positions[token].append(index)
 
-    def _matches(self, tokens: list[int]) -> list[int]:
+    def _matches(self, tokens: list[int], chemical: bool = True) -> list[int]:
         """Start positions where `tokens` occurs in the source as a span start."""
         n = len(tokens)
-        return [s for s in self.positions.get(tokens[0], ()) if self.source[s : s + n] == tokens]
+        starts = self.positions if chemical else self.organism_positions
+        return [s for s in starts.get(tokens[0], ()) if self.source[s : s + n] == tokens]
 
-    def _continuations(self, partial: list[int]) -> set[int]:
+    def _continuations(self, partial: list[int], chemical: bool = True) -> set[int]:
         """Tokens that extend `partial` to a longer span of the source."""
         if not partial:
-            return set(self.positions)
+            return set(self.positions if chemical else self.organism_positions)
         end = len(partial)
-        return {self.source[s + end] for s in self._matches(partial) if s + end < len(self.source)}
+        return {
+            self.source[s + end]
+            for s in self._matches(partial, chemical)
+            if s + end < len(self.source) and not self.breaks[s + end]
+        }
 
-    def _is_span(self, tokens: list[int]) -> bool:
-        return bool(tokens) and any(self.ends[s + len(tokens) - 1] for s in self._matches(tokens))
+    def _is_span(self, tokens: list[int], chemical: bool = True) -> bool:
+        matches = self._matches(tokens, chemical) if tokens else []
+        return any(self.ends[s + len(tokens) - 1] for s in matches)
 
     def _state(self, generated: list[int]) -> tuple[bool, list[int], list[tuple]]:
         """(in the chemical part?, tokens since the last delimiter, completed relations)."""
@@ -79,12 +94,13 @@ class SpanGrammar:
         in_chemical, partial, relations = self._state(generated)
         if not partial and not in_chemical and _looping(relations):
             return {self.eos}
-        allowed = self._continuations(partial) if len(partial) < MAX_SPAN_TOKENS else set()
+        short = len(partial) < MAX_SPAN_TOKENS
+        allowed = self._continuations(partial, in_chemical) if short else set()
         delimiter = self.separator if in_chemical else self.produces
         # the partial may be a complete span followed by the first k tokens of the delimiter
         for k in range(len(delimiter)):
             span = partial[: len(partial) - k] if k else partial
-            if partial[len(partial) - k :] == delimiter[:k] and self._is_span(span):
+            if partial[len(partial) - k :] == delimiter[:k] and self._is_span(span, in_chemical):
                 allowed.add(delimiter[k])
         if (in_chemical and self._is_span(partial)) or (not generated):
             allowed.add(self.eos)
@@ -200,4 +216,25 @@ def grammar_for(tokenizer, source_ids: list[int]) -> SpanGrammar:
         spec.separator,
         spec.eos,
         word_boundaries(tokenizer, source_ids),
+        name_breaks(tokenizer, source_ids),
+        organism_starts(tokenizer, source_ids),
     )
+
+
+# no organism or chemical name contains a semicolon; abstracts separate lists with it
+BREAK_CHARACTERS = ";"
+
+
+def name_breaks(tokenizer, ids: list[int]) -> list[bool]:
+    """Which source tokens no name may contain (a semicolon, alone or in a token)."""
+    pieces = tokenizer.convert_ids_to_tokens(ids)
+    return [
+        any(ch in tokenizer.convert_tokens_to_string([piece]) for ch in BREAK_CHARACTERS)
+        for piece in pieces
+    ]
+
+
+def organism_starts(tokenizer, ids: list[int]) -> list[bool]:
+    """Which source tokens may begin an organism's name: those starting with a letter."""
+    pieces = tokenizer.convert_ids_to_tokens(ids)
+    return [tokenizer.convert_tokens_to_string([p]).strip()[:1].isalpha() for p in pieces]
