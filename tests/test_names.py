@@ -1,7 +1,7 @@
 """Names as LOTUS writes them, from the spans an extractor copies (hand-worked answers)."""
 
 from npre.modeling.answers import answer_relations
-from npre.text.names import is_chemical_name, organism_name
+from npre.text.names import is_chemical_name, is_organism_name, organism_name
 
 TEXT = (
     "Terpenes of Nasutitermes (N. gracilirostris, N. torresi) soldiers and of "
@@ -28,6 +28,20 @@ def test_an_abbreviated_genus_is_written_out_from_the_text():
     assert organism_name("S. baicalensis", TEXT) == "Scutellaria baicalensis"
     assert organism_name("X. fastidiosa", TEXT) == "X. fastidiosa"  # no such genus named
     assert organism_name("N. torresi") == "N. torresi"  # no text
+
+
+def test_a_genus_glued_to_the_word_before_is_still_found():
+    text = "In five New GuineaNasutitermes (N. gracilirostris, N. torresi) species"
+    assert organism_name("N. torresi", text) == "Nasutitermes torresi"
+
+
+def test_spans_that_name_no_organism():
+    assert not is_organism_name("E)-phytol (5Z,8Z)-eicosapentaenoate (1")
+    assert not is_organism_name("Crocodylia, Reptilia")
+    assert not is_organism_name("sp")
+    assert is_organism_name("Nasutitermes torresi")
+    assert is_organism_name("Bupleuri Radix")
+    assert is_organism_name("Pseudo-nitzschia")
 
 
 def test_spans_that_name_no_chemical():

@@ -48,15 +48,21 @@ def _genus_for(initial: str, rest: str, text: str) -> str | None:
     epithet, else the last genus with this initial before the abbreviation (a capitalised
     word followed by a lowercase epithet, or by its species abbreviated:
     "Nasutitermes (N. torresi, ...)")."""
-    i = re.escape(initial)
+    i = re.escape(initial)  # no \b before the genus: texts glue it on ("GuineaNasutitermes")
     epithet = re.escape(rest.split()[0])
-    full = re.search(rf"\b({i}[a-z]{{2,}})\s+{epithet}\b", text)
+    full = re.search(rf"({i}[a-z]{{2,}})\s+{epithet}\b", text)
     if full:
         return full[1]
     where = text.find(f"{initial}. {rest.split()[0]}")
     before = text[:where] if where >= 0 else text
-    genera = re.findall(rf"\b({i}[a-z]{{2,}})\s+(?:[a-z]{{3,}}|\(?{i}\.\s*[a-z])", before)
+    genera = re.findall(rf"({i}[a-z]{{2,}})\s+(?:[a-z]{{3,}}|\(?{i}\.\s*[a-z])", before)
     return genera[-1] if genera else None
+
+
+def is_organism_name(name: str) -> bool:
+    """Whether a span (as `organism_name` leaves it) can name a taxon: letters, spaces,
+    periods and hyphens ("E)-phytol ... (1" is a chemical list the model began too early)."""
+    return len(LETTERS.findall(name)) >= 3 and not re.search(r"[\d()\[\]{}+;=,]", name)
 
 
 def is_chemical_name(name: str, organisms: set[str] = frozenset()) -> bool:
