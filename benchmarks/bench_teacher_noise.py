@@ -6,21 +6,23 @@
 A fraction of the validated synthetic documents get wrong labels: `chemicals`, the
 chemical labels of another document; `organisms`, the organism labels of another document;
 `absent`, one extra relation to a chemical of another document (the text states the rest).
-The `select` stage's teacher (params `select`) is trained on the mix and keeps
-`select.keep_fraction`. Prints the share of corrupted documents removed and of clean
-documents kept.
+The `select` stage's teacher (params `select`) is trained on the mix once and keeps
+`select.keep_fraction` by each `select.score` (worst_name, mean_token). Prints, per score,
+the share of corrupted documents removed and of clean documents kept.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 from pathlib import Path
 
 from npre.config.params import load_section
 from npre.data.records import read_documents
-from npre.stages.select import select_documents
+from npre.modeling.label_losses import document_losses
+from npre.stages.select import keep_lowest, train_teacher
 
 
 def _corrupted(doc, donor, kind: str):
@@ -70,6 +72,7 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--kind", choices=["chemicals", "organisms", "absent"], default="chemicals")
+    parser.add_argument("--dump", type=Path, default=None, help="JSONL: per-document token losses")
     args = parser.parse_args()
     for path in (args.docs, args.base):
         if not path.exists():
@@ -81,14 +84,31 @@ def main() -> None:
     torch.set_num_threads(load_section("base").num_threads)
     params = load_section("select")
     docs, corrupted = corrupt(read_documents(args.docs), args.noise, args.seed, args.kind)
-    kept, _, report = select_documents(docs, args.base, params, args.seed)
-    kept_ids = {d.PMID for d in kept}
+    teacher, tokenizer = train_teacher(docs, args.base, params, args.seed)
     clean = [d.PMID for d in docs if d.PMID not in corrupted]
-    removed = sum(pmid not in kept_ids for pmid in corrupted) / len(corrupted)
-    clean_kept = sum(pmid in kept_ids for pmid in clean) / len(clean)
     print(f"documents {len(docs)}, corrupted {len(corrupted)} ({args.kind}, {args.noise:.0%})")
-    print(f"keep_fraction {params.keep_fraction}, loss threshold {report['loss_threshold']:.3f}")
-    print(f"corrupted removed: {removed:.1%}   clean kept: {clean_kept:.1%}")
+    print(f"keep_fraction {params.keep_fraction}")
+    if args.dump:  # label-token losses and name spans, to study other scores offline
+        from npre.modeling.label_losses import label_token_losses_by_document, name_spans
+        from npre.modeling.tokens import layout
+
+        spec = layout(tokenizer)
+        found = label_token_losses_by_document(teacher, tokenizer, docs, params.teacher)
+        with args.dump.open("w") as out:
+            for doc, (losses, target) in zip(docs, found, strict=True):
+                spans = name_spans(target, spec.produces, spec.separator)
+                row = {"PMID": doc.PMID, "corrupted": doc.PMID in corrupted}
+                out.write(json.dumps(row | {"losses": losses, "spans": spans}) + "\n")
+    for score in ("worst_name", "mean_token"):  # one teacher, both scores
+        losses = document_losses(teacher, tokenizer, docs, params.teacher, score)
+        kept, _, report = keep_lowest(docs, losses, params.keep_fraction)
+        kept_ids = {d.PMID for d in kept}
+        removed = sum(pmid not in kept_ids for pmid in corrupted) / len(corrupted)
+        clean_kept = sum(pmid in kept_ids for pmid in clean) / len(clean)
+        print(
+            f"score {score:<10}  corrupted removed: {removed:.1%}   clean kept: {clean_kept:.1%}"
+            f"   (loss threshold {report['loss_threshold']:.3f})"
+        )
 
 
 if __name__ == "__main__":

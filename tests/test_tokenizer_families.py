@@ -150,7 +150,8 @@ def test_relations_the_text_does_not_state_can_be_left_out_of_the_target(tokeniz
     target = example.input_ids[example.labels.count(-100) :]
     parsed = parse_output_ids(tokenizer, target[:-1]).pairs
     assert [(o, c.replace(" ", "").lower()) for o, c in parsed] == [
-        (o, c.lower()) for o, c in (PAIRS[1], PAIRS[0], PAIRS[2])  # in text order
+        (o, c.lower())
+        for o, c in (PAIRS[1], PAIRS[0], PAIRS[2])  # in text order
     ]
     kept = training_example(tokenizer, TITLE, ABSTRACT, noisy, 2000, 512)
     assert len(parse_output_ids(tokenizer, kept.input_ids[kept.labels.count(-100) : -1]).pairs) == 5

@@ -8,8 +8,9 @@ from conftest import one_relation_documents
 from npre.config.params import BaseModelParams, DecodingParams, TrainParams
 from npre.modeling.base_model import build_tiny_model
 from npre.modeling.extractor import ExtractorConfig, RelationExtractor
+from npre.modeling.label_losses import document_losses
 from npre.modeling.loading import load_base_model, load_tokenizer
-from npre.modeling.training import document_losses, prepare_peft_model, save_adapter, train_lora
+from npre.modeling.training import prepare_peft_model, save_adapter, train_lora
 
 DOCS = one_relation_documents(
     "Chemical study of {org} gave {chem} and other minor constituents.", 4

@@ -105,6 +105,8 @@ class ModelTrainingParams(Section):
 
 class SelectParams(Section):
     keep_fraction: float = Field(0.8, gt=0, le=1)
+    # a document's teacher loss: its worst-explained name, or the mean over label tokens
+    score: Literal["worst_name", "mean_token"] = "worst_name"
     teacher: ModelTrainingParams = ModelTrainingParams()
 
 

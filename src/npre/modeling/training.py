@@ -244,34 +244,6 @@ def train_lora(
     return result
 
 
-def document_losses(
-    model, tokenizer, docs: list[Document], params: ModelTrainingParams, batch_size: int = 8
-) -> list[float]:
-    """Mean token loss of each document's linearised labels given its text.
-
-    The mean over a document's own label tokens: long label lists are not penalised.
-    """
-    import torch
-
-    from npre.modeling.loading import use_bf16
-
-    device = next(model.parameters()).device
-    bf16 = use_bf16(params.precision)
-    examples = make_examples(tokenizer, docs, params)
-    order = sorted(range(len(examples)), key=lambda i: len(examples[i].input_ids))
-    losses: list[float] = [0.0] * len(examples)
-    model.eval()
-    with torch.no_grad():
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            ids, labels, mask = collate([examples[i] for i in rows], tokenizer.pad_token_id, device)
-            token_losses, present = label_token_losses(model, ids, labels, mask, bf16)
-            means = token_losses.sum(dim=1) / present.sum(dim=1).clamp(min=1)
-            for i, value in zip(rows, means.tolist(), strict=True):
-                losses[i] = value
-    return losses
-
-
 def save_adapter(model, tokenizer, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out_dir))

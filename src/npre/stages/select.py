@@ -1,8 +1,9 @@
 """The `select` stage: a teacher keeps the synthetic documents whose labels it can explain.
 
 The teacher (a LoRA extractor on the same base model) is trained on all validated
-synthetic documents; each document is then scored by the mean token loss of its
-linearised labels given its text. Low loss = labels well supported by the text (high
+synthetic documents; each document is then scored by the loss of its linearised labels
+given its text (`select.score`: its worst-explained name, or the mean over all label
+tokens; `modeling/label_losses.py`). Low loss = labels well supported by the text (high
 mutual information, MI2RAGE); the lowest-loss fraction is kept.
 """
 
@@ -23,13 +24,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def select_documents(
-    docs: list[Document], base_dir: Path, params: SelectParams, seed: int
-) -> tuple[list[Document], pd.DataFrame, dict]:
-    import pandas as pd
-
+def train_teacher(docs: list[Document], base_dir: Path, params: SelectParams, seed: int):
+    """The teacher: a LoRA extractor on the base model, trained on `docs`; (model, tokenizer)."""
     from npre.modeling.loading import load_base_model, load_tokenizer
-    from npre.modeling.training import document_losses, prepare_peft_model, train_lora
+    from npre.modeling.training import prepare_peft_model, train_lora
 
     if not docs:
         raise ValueError("no documents to select from")
@@ -38,11 +36,18 @@ def select_documents(
         load_base_model(base_dir, params.teacher.quantization), params.teacher, seed
     )
     train_lora(teacher, tokenizer, docs, params.teacher, seed)
-    losses = document_losses(teacher, tokenizer, docs, params.teacher)
-    n_keep = max(1, math.ceil(len(docs) * params.keep_fraction))
+    return teacher, tokenizer
+
+
+def keep_lowest(
+    docs: list[Document], losses: list[float], keep_fraction: float
+) -> tuple[list[Document], pd.DataFrame, dict]:
+    """The lowest-loss fraction of `docs` (ties: by PMID), the per-document table, a report."""
+    import pandas as pd
+
+    n_keep = max(1, math.ceil(len(docs) * keep_fraction))
     order = sorted(range(len(docs)), key=lambda i: (losses[i], docs[i].PMID))
     keep = set(order[:n_keep])
-    threshold = losses[order[n_keep - 1]]
     kept = [docs[i].model_copy(update={"teacher_loss": losses[i]}) for i in sorted(keep)]
     table = pd.DataFrame(
         {
@@ -54,12 +59,23 @@ def select_documents(
     report = {
         "documents": len(docs),
         "kept": len(kept),
-        "keep_fraction": params.keep_fraction,
-        "loss_threshold": threshold,
+        "keep_fraction": keep_fraction,
+        "loss_threshold": losses[order[n_keep - 1]],
         "mean_loss_kept": float(pd.Series([losses[i] for i in keep]).mean()),
         "mean_loss_all": float(pd.Series(losses).mean()),
     }
     return kept, table, report
+
+
+def select_documents(
+    docs: list[Document], base_dir: Path, params: SelectParams, seed: int
+) -> tuple[list[Document], pd.DataFrame, dict]:
+    from npre.modeling.label_losses import document_losses
+
+    teacher, tokenizer = train_teacher(docs, base_dir, params, seed)
+    losses = document_losses(teacher, tokenizer, docs, params.teacher, params.score)
+    kept, table, report = keep_lowest(docs, losses, params.keep_fraction)
+    return kept, table, report | {"score": params.score}
 
 
 def loss_histogram(table: pd.DataFrame, bins: int = 20) -> pd.DataFrame:

@@ -56,7 +56,7 @@ def validation_scores(
     extractor: RelationExtractor, docs: list[Document], params: TrainParams
 ) -> dict:
     """F1 by generation and the mean label loss on the validation documents."""
-    from npre.modeling.training import document_losses
+    from npre.modeling.label_losses import document_losses
     from npre.scoring.metric import score
 
     gold = {d.PMID: d.label_pairs() for d in docs}
