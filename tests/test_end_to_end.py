@@ -60,6 +60,7 @@ def project_env(project: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING")}
     env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
     env["BENTOML_HOME"] = str(project / ".bentoml")
+    env["MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL"] = "1"  # the tiny trainings last seconds
     return env
 
 
@@ -136,6 +137,9 @@ def test_every_grid_variant_is_trained_evaluated_and_tracked(project):
         md5_tags = [t for t in found.data.tags if t.startswith("dvc.md5.")]
         assert f"dvc.md5.data/processed/{name.split('-')[0]}/seeds.jsonl" in md5_tags
         assert found.data.metrics["eval_f1"] == pytest.approx(grid[name]["f1"])
+        # system metrics beside the training curves
+        assert "system/cpu_utilization_percentage" in found.data.metrics
+        assert "system/system_memory_usage_megabytes" in found.data.metrics
 
 
 def test_champion_is_the_best_variant(project):

@@ -119,7 +119,9 @@ def run(config: Config, paths: Paths) -> dict | None:
         return None
     setup(config.register.experiment)
     run_name = f"train-{variant}" if variant else f"train-{params.quantization}"
-    with mlflow.start_run(run_name=run_name) as run:
+    # CPU, memory and disk use beside the training curves (psutil; every 10 s by default,
+    # MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL overrides)
+    with mlflow.start_run(run_name=run_name, log_system_metrics=True) as run:
         tags = {**run_tags([*train_sets, valid_path, str(base_dir)]), "npre.stage": "train"}
         if variant:
             tags["npre.variant"] = variant
