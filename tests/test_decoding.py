@@ -54,11 +54,12 @@ def test_an_organism_starts_where_the_text_has_a_letter():
 def test_a_semicolon_breaks_names_with_a_real_tokenizer():
     from npre.modeling.base_model import train_tokenizer
     from npre.modeling.constraints import name_breaks
+    from npre.modeling.tokens import piece_texts
 
     text = "quercetin; rutin and 6-hydroxyluteolin;kaempferol"
     tokenizer = train_tokenizer([text] * 20, vocab_size=300)
     ids = tokenizer.encode(text, add_special_tokens=False)
-    breaks = name_breaks(tokenizer, ids)
+    breaks = name_breaks(piece_texts(tokenizer, ids))
     pieces = [tokenizer.decode([i]) for i in ids]
     assert [p for p, b in zip(pieces, breaks, strict=True) if b] and all(
         (";" in p) == b for p, b in zip(pieces, breaks, strict=True)

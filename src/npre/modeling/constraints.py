@@ -41,7 +41,7 @@ class SpanGrammar:
         self.starts, self.ends = boundaries or (everywhere, everywhere)
         # tokens no name contains: a text listing "A; B; C" is three names, never one span
         self.breaks = breaks or [False] * len(source)
-        # an organism's name starts with a letter ("Polygonum", not "3-O-..." or "(1")
+        # an organism's name starts with a letter ("Artemisia", not "3-O-..." or "(1")
         organism_starts = organism_starts or everywhere
         self.positions: dict[int, list[int]] = defaultdict(list)  # chemicals
         self.organism_positions: dict[int, list[int]] = defaultdict(list)
@@ -207,17 +207,18 @@ METASPACE = "\u2581"
 
 
 def grammar_for(tokenizer, source_ids: list[int]) -> SpanGrammar:
-    from npre.modeling.tokens import layout
+    from npre.modeling.tokens import layout, piece_texts
 
     spec = layout(tokenizer)
+    texts = piece_texts(tokenizer, source_ids)
     return SpanGrammar(
         source_ids,
         spec.produces,
         spec.separator,
         spec.eos,
         word_boundaries(tokenizer, source_ids),
-        name_breaks(tokenizer, source_ids),
-        organism_starts(tokenizer, source_ids),
+        name_breaks(texts),
+        organism_starts(texts),
     )
 
 
@@ -225,16 +226,11 @@ def grammar_for(tokenizer, source_ids: list[int]) -> SpanGrammar:
 BREAK_CHARACTERS = ";"
 
 
-def name_breaks(tokenizer, ids: list[int]) -> list[bool]:
-    """Which source tokens no name may contain (a semicolon, alone or in a token)."""
-    pieces = tokenizer.convert_ids_to_tokens(ids)
-    return [
-        any(ch in tokenizer.convert_tokens_to_string([piece]) for ch in BREAK_CHARACTERS)
-        for piece in pieces
-    ]
+def name_breaks(texts: list[str]) -> list[bool]:
+    """Which source tokens (by their text) no name may contain: a semicolon, alone or not."""
+    return [any(ch in text for ch in BREAK_CHARACTERS) for text in texts]
 
 
-def organism_starts(tokenizer, ids: list[int]) -> list[bool]:
-    """Which source tokens may begin an organism's name: those starting with a letter."""
-    pieces = tokenizer.convert_ids_to_tokens(ids)
-    return [tokenizer.convert_tokens_to_string([p]).strip()[:1].isalpha() for p in pieces]
+def organism_starts(texts: list[str]) -> list[bool]:
+    """Which source tokens (by their text) may begin an organism's name: a letter first."""
+    return [text.strip()[:1].isalpha() for text in texts]

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 
-from npre.text.matching import _ITEM, _SEPARATOR, _listed_suffixes, suffix_text
+from npre.text.matching import _ITEM, _SEPARATOR, _SUFFIX_FORM, _listed_suffixes, suffix_text
 
 LISTING = rf"{_ITEM}(?:{_SEPARATOR}{_ITEM})*"
 # a written series: the (shortest) stem ending in a letter, then the suffix listing
 WRITTEN_SERIES = re.compile(rf"^(?P<stem>.*?[^\W\d_])\s+(?P<listing>{LISTING})$")
-BARE_SUFFIX = re.compile(r"^(?:[A-Za-z][1-9]?|\d{1,3})$")
+BARE_SUFFIX = re.compile(rf"^{_SUFFIX_FORM}$")
 
 
 def _singular(stem: str) -> str:

@@ -165,7 +165,7 @@ def target_ids(
             cache[(name, chemical)] = None if found is None else tuple(found)
         return cache[(name, chemical)]
 
-    ordered = sorted(pairs, key=lambda pair: _text_order(text, pair))
+    ordered = sorted(pairs, key=_text_order(text))
     named = ((ids_of(o.strip(), False), ids_of(c.strip(), True)) for o, c in ordered)
     relations = dict.fromkeys((o, c) for o, c in named if o is not None and c is not None)
     out: list[int] = []
@@ -176,11 +176,11 @@ def target_ids(
     return [*out, spec.eos]
 
 
-def _text_order(text: str, pair: tuple[str, str]) -> tuple[int, int]:
-    """Where a relation's names first occur: relations are written in the order the text
-    names them (organism, then chemical), so the extractor reads the text once, left to
-    right, instead of recalling which of a list it has written. Unstated names go last.
-    Whitespace is ignored (some tokenizers decode "(+)-catechin" as "( + ) - catechin")."""
+def _text_order(text: str):
+    """A sort key for relations: where the text first names the organism, then the
+    chemical. Relations are written in that order, so the extractor reads the text once,
+    left to right, instead of recalling which of a list it has written. Unstated names go
+    last. Whitespace is ignored (some tokenizers decode "(+)-catechin" as "( + ) - catechin")."""
     from npre.text.matching import organism_variants, series_expression
 
     compact = re.sub(r"\s+", "", text.lower())
@@ -189,9 +189,12 @@ def _text_order(text: str, pair: tuple[str, str]) -> tuple[int, int]:
         found = [compact.find(re.sub(r"\s+", "", n.lower())) for n in names if n.strip()]
         return min((i for i in found if i >= 0), default=len(compact))
 
-    organism, chemical = (name.strip() for name in pair)
-    series = series_expression(text, chemical) or ""
-    return first(organism_variants(organism)), first([chemical, series])
+    def key(pair: tuple[str, str]) -> tuple[int, int]:
+        organism, chemical = (name.strip() for name in pair)
+        series = series_expression(text, chemical) or ""
+        return first(organism_variants(organism)), first([chemical, series])
+
+    return key
 
 
 def training_example(
