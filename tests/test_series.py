@@ -5,7 +5,7 @@ from npre.text.matching import series_expression as expression_for
 
 TEXT = (
     "Xylomycins A, C, F and G were isolated with amphidinolides A–D and ganoderic "
-    "acids A and H, and eryloside G; saikosaponins a, b1, b2 and c, ginsenosides b1–b3."
+    "acids A and H, and eryloside G; xylarosides a, b1, b2 and c, ginsenosides b1–b3."
 )
 
 
@@ -16,9 +16,9 @@ def test_the_expression_listing_a_member_is_found():
     assert expression_for(TEXT, "amphidinolide E") is None  # not listed
     assert expression_for(TEXT, "artemisinin") is None  # no series member
     # lowercase letters and a letter with a digit, as curated sets write some series
-    assert expression_for(TEXT, "saikosaponin b2") == "saikosaponins a, b1, b2 and c"
+    assert expression_for(TEXT, "xylaroside b2") == "xylarosides a, b1, b2 and c"
     assert expression_for(TEXT, "ginsenoside b2") == "ginsenosides b1–b3"
-    assert expression_for(TEXT, "saikosaponin d") is None
+    assert expression_for(TEXT, "xylaroside d") is None
 
 
 def test_members_of_a_written_series():
@@ -28,13 +28,13 @@ def test_members_of_a_written_series():
     assert members("eryloside G") == ["eryloside G"]  # a name, unchanged
     assert members("vitamin D") == ["vitamin D"]
     assert members("artemisinin") == ["artemisinin"]
-    assert members("saikosaponins a, b1 and c") == [
-        "saikosaponin a",
-        "saikosaponin c",
-        "saikosaponin b1",
+    assert members("xylarosides a, b1 and c") == [
+        "xylaroside a",
+        "xylaroside c",
+        "xylaroside b1",
     ]
     assert members("ginsenosides b1–b3") == [f"ginsenoside b{i}" for i in (1, 2, 3)]
-    assert members("saikosaponins a") == ["saikosaponin a"]
+    assert members("xylarosides a") == ["xylaroside a"]
 
 
 def test_relations_are_expanded_and_bare_suffixes_dropped():

@@ -42,7 +42,7 @@ def mentions_chemical(text: str, chemical: str) -> bool:
 
 
 # A series member: a stem, a space, then a suffix: a letter, a letter and a digit, or a
-# number ("eryloside G", "saikosaponin b2", "ginkgolide 3"; lowercase as curated sets write
+# number ("eryloside G", "xylaroside b2", "ginkgolide 3"; lowercase as curated sets write
 # some series).
 _SUFFIX_FORM = r"(?:[A-Za-z][1-9]?|\d{1,3})"
 SERIES_MEMBER = re.compile(rf"^(?P<stem>.*[^\W\d_]\S*)\s+(?P<suffix>{_SUFFIX_FORM})$")

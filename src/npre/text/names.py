@@ -1,10 +1,10 @@
 """Names as LOTUS writes them: organisms at species or genus rank, chemicals that are names.
 
 The extractor copies spans of the text, and a text names an organism with more than
-LOTUS keeps: "Montipora sp.", "Streptomyces misionensis NBRC 13063(T)", "Bufo bufo
-gargorizans Cantor", "N. torresi" after "Nasutitermes". LOTUS (and the curated sets
-built on it) names the taxon: "Montipora", "Streptomyces misionensis", "Bufo bufo",
-"Nasutitermes torresi". A copied span can also be no name at all ("a", "(1);", "2, 3").
+LOTUS keeps: "Aspergillus sp.", "Streptomyces coelicolor A3(2)", "Vitis vinifera
+sylvestris Gmelin", "S. glaucum" after "Sarcophyton". LOTUS (and the curated sets
+built on it) names the taxon: "Aspergillus", "Streptomyces coelicolor", "Vitis vinifera",
+"Sarcophyton glaucum". A copied span can also be no name at all ("a", "(1);", "2, 3").
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ LETTERS = re.compile(r"[^\W\d_]")
 def organism_name(name: str, text: str = "") -> str:
     """The taxon a copied organism span names, as LOTUS writes it.
 
-    Qualifiers and what follows them are cut ("Montipora sp." -> "Montipora"), a name of
+    Qualifiers and what follows them are cut ("Aspergillus sp." -> "Aspergillus"), a name of
     three or more words that starts as a binomial keeps the binomial (subspecies, authors
-    and strain codes dropped), and an abbreviated genus ("N. torresi") is written out
+    and strain codes dropped), and an abbreviated genus ("S. glaucum") is written out
     from the last genus with that initial the text names before it.
     """
     copied = name.strip()
@@ -47,21 +47,23 @@ def _genus_for(initial: str, rest: str, text: str) -> str | None:
     """The genus of an abbreviated name: the one the text writes in full with the same
     epithet, else the last genus with this initial before the abbreviation (a capitalised
     word followed by a lowercase epithet, or by its species abbreviated:
-    "Nasutitermes (N. torresi, ...)")."""
-    i = re.escape(initial)  # no \b before the genus: texts glue it on ("GuineaNasutitermes")
+    "Sarcophyton (S. glaucum, ...)")."""
+    i = re.escape(initial)  # no \b before the genus: texts glue it on ("SeaSarcophyton")
     epithet = re.escape(rest.split()[0])
     full = re.search(rf"({i}[a-z]{{2,}})\s+{epithet}\b", text)
     if full:
         return full[1]
-    where = text.find(f"{initial}. {rest.split()[0]}")
-    before = text[:where] if where >= 0 else text
+    abbreviation = f"{initial}. {rest.split()[0]}"
+    where = text.find(abbreviation)
+    # up to the abbreviation itself: "Sarcophyton (S. glaucum)" names its genus right before
+    before = text[: where + len(abbreviation)] if where >= 0 else text
     genera = re.findall(rf"({i}[a-z]{{2,}})\s+(?:[a-z]{{3,}}|\(?{i}\.\s*[a-z])", before)
     return genera[-1] if genera else None
 
 
 def is_organism_name(name: str) -> bool:
     """Whether a span (as `organism_name` leaves it) can name a taxon: letters, spaces,
-    periods and hyphens ("E)-phytol ... (1" is a chemical list the model began too early)."""
+    periods and hyphens ("E)-ocimene ... (1" is a chemical list the model began too early)."""
     return len(LETTERS.findall(name)) >= 3 and not re.search(r"[\d()\[\]{}+;=,]", name)
 
 
