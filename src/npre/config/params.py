@@ -64,6 +64,11 @@ class InstructionsParams(Section):
     class_probability: float = Field(0.3, ge=0, le=1)  # 2+ chemicals -> "two Flavonoids"
     series_probability: float = Field(0.7, ge=0, le=1)  # "amphidinolides A–D"
     numbering_probability: float = Field(0.3, ge=0, le=1)  # "baicalein (1), ..."
+    # labels widened from other seeds (`npre.synthesis.widening`): real abstracts state
+    # one compound set for several organisms, or a dozen compounds from one
+    shared_organisms_probability: float = Field(0.0, ge=0, le=1)
+    pooled_chemicals_probability: float = Field(0.0, ge=0, le=1)
+    max_widened_relations: int = Field(20, ge=1)
 
 
 class ValidateParams(Section):

@@ -23,6 +23,7 @@ from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config
 from npre.config.params import BaseParams, InstructionsParams
 from npre.data.records import Chemical, Document
 from npre.seeding import rng_for
+from npre.synthesis.widening import widen
 from npre.text.keywords import KeywordExtractor, StatisticalKeywords
 from npre.text.matching import series_member, series_name, suffix_key
 
@@ -125,22 +126,29 @@ def verbalise(
             by_org.setdefault(org_id, []).append(chems[chem_id])
     numbering = 1 if rng.random() < params.numbering_probability else 0
     sentences, replaced_by_org, classes = [], {}, {}
+    # organisms with the same chemicals share one sentence and one set of variations
+    sharing: dict[tuple[str, ...], list[str]] = {}
     for org_id, chemicals in by_org.items():
-        mentions, replaced = organism_mentions(chemicals, rng, params)
+        sharing.setdefault(tuple(c.id for c in chemicals), []).append(org_id)
+    for chem_ids, org_ids in sharing.items():
+        mentions, replaced = organism_mentions([chems[c] for c in chem_ids], rng, params)
         if numbering:
             items, numbering = _numbered(mentions, numbering)
         else:
             items = [m.text for m in mentions]
         single = len(mentions) == 1 and mentions[0].count == 1
-        listed, organism, verb = _join(items), orgs[org_id].label, "was" if single else "were"
+        listed, verb = _join(items), "was" if single else "were"
+        organism = _join([orgs[o].label for o in org_ids])
         style = rng.randrange(3)
         if style == 0:
             sentences.append(f"{listed} {verb} isolated from {organism}.")
         elif style == 1:
-            sentences.append(f"{organism} produces {listed}.")
+            produce = "produces" if len(org_ids) == 1 else "each produce"
+            sentences.append(f"{organism} {produce} {listed}.")
         else:
             sentences.append(f"{listed} {verb} identified in {organism}.")
-        replaced_by_org[org_id] = replaced
+        for org_id in org_ids:
+            replaced_by_org[org_id] = replaced
         for chem_id, target in replaced.items():
             classes[target] = Chemical(id=target, label=chems[chem_id].superclass, type="class")
     # stored order kept; a replaced member's relation becomes its class's (once)
@@ -169,20 +177,33 @@ def build_prompts(
     seed: int,
     params: InstructionsParams | None = None,
     extractor: KeywordExtractor | None = None,
+    pool: list[Document] | None = None,
 ) -> list[Document]:
     """`n_prompts` prompt records for one seed document, each with the labels it states.
 
     Each prompt draws its keywords (from the top 2 x `n_keywords`) and its findings
-    variations from its own generator, seeded by (seed, PMID, prompt index).
+    variations from its own generator, seeded by (seed, PMID, prompt index). With a
+    `pool` of seed documents, its labels may first be widened (`widening.widen`, its own
+    generator: the other draws do not move).
     """
     params = params or InstructionsParams()
     extractor = extractor or StatisticalKeywords()
-    pool = extractor.keywords(doc, 2 * n_keywords) if n_keywords else []
+    keyword_pool = extractor.keywords(doc, 2 * n_keywords) if n_keywords else []
     prompts = []
     for k in range(n_prompts):
         rng = rng_for(seed, doc.PMID, k)
-        keywords = rng.sample(pool, min(n_keywords, len(pool)))
-        findings, labels = verbalise(doc, rng, params)
+        keywords = rng.sample(keyword_pool, min(n_keywords, len(keyword_pool)))
+        stated = doc
+        if pool:
+            stated = widen(
+                doc,
+                pool,
+                rng_for("widen", seed, doc.PMID, k),
+                params.shared_organisms_probability,
+                params.pooled_chemicals_probability,
+                params.max_widened_relations,
+            )
+        findings, labels = verbalise(stated, rng, params)
         text = (
             f"{INSTRUCTION}\nTitle: {doc.ArticleTitle}\nKeywords: {', '.join(keywords)}\n"
             f"Main findings: {findings}\nAbstract:"
@@ -222,9 +243,10 @@ def run(config: Config, paths: Paths) -> int:
     extractor = make_extractor(
         settings.keyword_model, settings.keyword_max_words, settings.keyword_diversity
     )
+    seeds = list(read_documents(paths.seeds))
     prompts = [
         prompt
-        for doc in read_documents(paths.seeds)
+        for doc in seeds
         for prompt in build_prompts(
             doc,
             settings.prompts_per_seed,
@@ -232,6 +254,7 @@ def run(config: Config, paths: Paths) -> int:
             config.base.seed,
             settings,
             extractor,
+            seeds,
         )
     ]
     write_documents(paths.out, prompts)

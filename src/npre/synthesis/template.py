@@ -59,7 +59,7 @@ def _abbreviate(organism: str) -> str:
 
 
 def _isolation_sentence(
-    rng: random.Random, organism: str, chemicals: list[str], numbered: int
+    rng: random.Random, organisms: list[str], chemicals: list[str], numbered: int
 ) -> str:
     if numbered:
         listed = _join([f"{c} ({numbered + i})" for i, c in enumerate(chemicals)])
@@ -68,16 +68,28 @@ def _isolation_sentence(
     count = NUMBER_WORDS[len(chemicals) - 1] if len(chemicals) <= 10 else str(len(chemicals))
     part = rng.choice(PARTS)
     verb = "was" if len(chemicals) == 1 else "were"
+    organism = _join(organisms)
+    produce = "was found to produce" if len(organisms) == 1 else "were each found to produce"
     options = [
         f"Chemical investigation of the {part} of {organism} led to the isolation of {listed}.",
         f"{listed} {verb} isolated from the {part} of {organism}.",
         f"Bioassay-guided fractionation of the {part} of {organism} afforded {listed}.",
         f"{count} metabolites, {listed}, were obtained from {organism}.",
-        f"{organism} was found to produce {listed}.",
+        f"{organism} {produce} {listed}.",
         f"From the {part} of {organism}, {listed} {verb} purified by repeated chromatography.",
     ]
     sentence = rng.choice(options)
     return sentence[0].upper() + sentence[1:]
+
+
+def _sharing(by_org: dict[str, list[str]]) -> list[tuple[list[str], list[str]]]:
+    """(organisms, chemicals) groups: organisms with the same chemicals are stated in
+    one sentence, as comparative studies write them ("X and Y from A, B and C")."""
+    groups: dict[frozenset[str], tuple[list[str], list[str]]] = {}
+    for organism, chemicals in by_org.items():
+        chemicals = list(dict.fromkeys(chemicals))
+        groups.setdefault(frozenset(chemicals), ([], chemicals))[0].append(organism)
+    return list(groups.values())
 
 
 def generate(prompt: Document, view: int, seed: int) -> str:
@@ -104,13 +116,12 @@ def generate(prompt: Document, view: int, seed: int) -> str:
         )
     numbered = 1 if rng.random() < 0.4 else 0
     all_chems = []
-    for organism, chemicals in by_org.items():
-        chemicals = list(dict.fromkeys(chemicals))
+    for organisms, chemicals in _sharing(by_org):
         rng.shuffle(chemicals)
-        sentences.append(_isolation_sentence(rng, organism, chemicals, numbered))
+        sentences.append(_isolation_sentence(rng, organisms, chemicals, numbered))
         if numbered:
             numbered += len(chemicals)
-        all_chems.extend((organism, c) for c in chemicals)
+        all_chems.extend((organisms[0], c) for c in chemicals)
     sentences.append(f"Their structures were elucidated by {rng.choice(METHODS)}.")
     if len(keywords) > 1:
         sentences.append(f"The work also discusses {_join(keywords[1:4])}.")
