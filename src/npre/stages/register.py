@@ -15,6 +15,7 @@ from npre.config.grid import GridError, Variant, grid_variants
 from npre.config.params import BaseParams, GridParams, RegisterParams, SampleParams
 from npre.data.records import write_json
 from npre.mlops.model_card import MODEL_DESCRIPTION
+from npre.mlops.registry import eval_set_hash
 
 
 def input_example():
@@ -58,8 +59,10 @@ def register_best_variant(
     base_dir: Path,
     params: RegisterParams,
     lotus: Path | None = None,
+    gold: Path | None = None,
 ) -> tuple[dict, dict]:
-    """Register the variant with the best evaluation F1 (ties: the first in grid order)."""
+    """Register the variant with the best evaluation F1 (ties: the first in grid order);
+    `gold`, the evaluation set the F1s come from, decides which versions compare."""
     table = grid_table(variants, evaluations_dir)
     best = max(variants, key=lambda v: (table[v.name]["f1"], -variants.index(v)))
     adapter_dir = Path(adapters_dir) / best.name
@@ -72,6 +75,7 @@ def register_best_variant(
         params,
         lotus,
         card=lambda run_id, snapshot: _version_card(best, table, base_dir, run_id, snapshot),
+        eval_set=eval_set_hash(gold) if gold is not None else None,
     )
     return {**decision, "variant": best.name}, table
 
@@ -116,6 +120,7 @@ def register_extractor(
     params: RegisterParams,
     lotus: Path | None = None,
     card: Callable[[str, str | None], str] | None = None,
+    eval_set: str | None = None,
 ) -> dict:
     """Log the extractor into its training run, register it and move the alias if it wins.
 
@@ -145,7 +150,7 @@ def register_extractor(
     client = MlflowClient()
     tags = version_tags(example_model)
     decision = register_and_promote(
-        client, params.model_name, params.alias, info.model_uri, run_id, f1, tags
+        client, params.model_name, params.alias, info.model_uri, run_id, f1, tags, eval_set
     )
     client.update_registered_model(params.model_name, description=MODEL_DESCRIPTION)
     if card is not None:
@@ -175,6 +180,7 @@ class Paths:
     out: Path  # the registered version and the champion decision (JSON)
     grid_report: Path  # precision, recall, F1 of every variant (JSON)
     lotus: Path | None = None  # relations table packed with the model (known/new answers)
+    gold: Path | None = None  # the evaluation set: only F1s on the same set compare
 
 
 def run(config: Config, paths: Paths) -> dict:
@@ -182,7 +188,13 @@ def run(config: Config, paths: Paths) -> dict:
     variants = grid_variants(config.sample, config.grid)
     set_threads(config.base.num_threads)
     decision, table = register_best_variant(
-        variants, paths.adapters, paths.evaluations, paths.base, config.register, paths.lotus
+        variants,
+        paths.adapters,
+        paths.evaluations,
+        paths.base,
+        config.register,
+        paths.lotus,
+        paths.gold,
     )
     write_json(paths.grid_report, table)
     write_json(paths.out, decision)
@@ -202,13 +214,19 @@ def command(
     lotus: Path | None = typer.Option(
         None, help="relations table packed with the model: answers say known or new"
     ),
+    gold: Path | None = typer.Option(
+        None,
+        help="the evaluation set the F1s were computed on: the champion only compares "
+        "with versions scored on the same set",
+    ),
     params: Path = PARAMS_OPTION,
 ) -> None:
     """Register the grid's best variant as an MLflow model; move `champion` if it is better."""
     config = read_config(Config, params)
     with StageTimer("register"):
         try:  # a bad grid fails in run() before any model loads
-            decision = run(config, Paths(adapters, evaluations, base, out, grid_report, lotus))
+            paths = Paths(adapters, evaluations, base, out, grid_report, lotus, gold)
+            decision = run(config, paths)
         except (GridError, FileNotFoundError) as exc:
             fail(str(exc))
         typer.echo(
