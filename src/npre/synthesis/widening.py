@@ -57,9 +57,7 @@ def share_chemicals(
         for k, o in enumerate((same_genus + others)[:count])
     ]
     relations = list(doc.relations) + [(o.id, c) for o in added for c in chemical_ids]
-    return doc.model_copy(
-        update={"organisms": list(doc.organisms) + added, "relations": relations}
-    )
+    return doc.model_copy(update={"organisms": list(doc.organisms) + added, "relations": relations})
 
 
 def pool_chemicals(
