@@ -406,3 +406,56 @@ def test_the_built_bento_serves_without_the_mlflow_database(registry, expected, 
     finally:
         for path in moved:
             (away / path.name).rename(path)
+
+
+def test_mlflow_models_serve_answers_invocations_like_the_extractor(registry, expected):
+    """The registered model carries the npre package (`code_paths`), and MLflow's own
+    scoring server answers /invocations with the extractor's relations."""
+    import mlflow
+
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{registry / 'mlflow.db'}")
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(URI))
+    finally:
+        mlflow.set_tracking_uri(previous)
+    packed = local / "code" / "npre"
+    assert (packed / "modeling" / "extractor.py").is_file()
+    assert (packed / "mlops" / "pyfunc_model.py").is_file()
+
+    port = _free_port()
+    log = registry / "mlflow-serve.log"
+    command = [f"{BIN}/mlflow", "models", "serve", "-m", URI, "--env-manager", "local"]
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
+            env=server_env(registry),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"mlflow models serve exited:\n{log.read_text()[-4000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"not ready in 120 s:\n{log.read_text()[-4000:]}")
+            with suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/ping", timeout=5).status_code == 200:
+                    break
+            time.sleep(0.5)
+        response = httpx.post(
+            f"{url}/invocations", json={"dataframe_records": DOCUMENTS}, timeout=120
+        )
+        assert response.status_code == 200, response.text
+        answers = response.json()["predictions"]
+        assert [pairs(answer) for answer in answers] == expected
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

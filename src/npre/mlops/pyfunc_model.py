@@ -57,13 +57,21 @@ def extractor_artifacts(base_dir: Path, adapter_dir: Path, lotus: Path | None) -
 def log_extractor(
     artifacts: dict[str, str], input_example: pd.DataFrame, output_example: pd.DataFrame
 ):
-    """Log the pyfunc model in the active run; returns the ModelInfo."""
+    """Log the pyfunc model in the active run; returns the ModelInfo.
+
+    The `npre` package travels in the model (`code_paths`: MLflow puts it first on
+    `sys.path` when it loads the model), so `mlflow models serve` runs the code the model
+    was logged with, also where npre is not installed.
+    """
     from mlflow.models import infer_signature
+
+    import npre
 
     return mlflow.pyfunc.log_model(
         name="extractor",
         python_model=ExtractorPythonModel(),
         artifacts=artifacts,
+        code_paths=[str(Path(npre.__file__).parent)],
         signature=infer_signature(input_example, output_example),
         input_example=input_example,
     )

@@ -7,6 +7,8 @@ As in the paper, the main findings verbalise the labels with random variations:
 - chemicals of one NP-classifier superclass named by their class: "two Sesterterpenoids"
   (the label becoming the class: a chemical of type "class");
 - numbering: "baicalein (1), two Flavonoids (2–3) and wogonin (4)".
+With `pool` (the train seeds), a prompt's labels may first be widened from other seeds
+(`npre.synthesis.widening`: organisms sharing the chemicals, pooled long lists).
 Keywords come from `npre.text.keywords` and never contain an entity name. Each seed gets
 several prompts whose random choices are independent and reproducible with the seed.
 """
