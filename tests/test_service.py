@@ -142,6 +142,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_ready(process: subprocess.Popen, probe: str, log: Path, name: str) -> None:
+    """Poll `probe` until it answers 200; fail with the server's log if `process` exits
+    or 120 s pass."""
+    deadline = time.monotonic() + 120
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"{name} exited:\n{log.read_text()[-4000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"not ready in 120 s:\n{log.read_text()[-4000:]}")
+        with suppress(httpx.HTTPError):
+            if httpx.get(probe, timeout=5).status_code == 200:
+                return
+        time.sleep(0.5)
+
+
 @contextmanager
 def serving(target: str, cwd: Path, env: dict, log: Path):
     """`bentoml serve TARGET` on a free loopback port; yields its URL once /readyz is 200."""
@@ -157,18 +172,7 @@ def serving(target: str, cwd: Path, env: dict, log: Path):
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"bentoml serve exited:\n{log.read_text()[-4000:]}")
-                if time.monotonic() > deadline:
-                    pytest.fail(f"not ready in 120 s:\n{log.read_text()[-4000:]}")
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.5)
+            wait_until_ready(process, f"{url}/readyz", log, "bentoml serve")
             yield url
         finally:
             # the workers run in process groups of their own: stop them by pid if the
@@ -436,16 +440,7 @@ def test_mlflow_models_serve_answers_invocations_like_the_extractor(registry, ex
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"mlflow models serve exited:\n{log.read_text()[-4000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"not ready in 120 s:\n{log.read_text()[-4000:]}")
-            with suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/ping", timeout=5).status_code == 200:
-                    break
-            time.sleep(0.5)
+        wait_until_ready(process, f"{url}/ping", log, "mlflow models serve")
         response = httpx.post(
             f"{url}/invocations", json={"dataframe_records": DOCUMENTS}, timeout=120
         )

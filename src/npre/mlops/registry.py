@@ -17,10 +17,11 @@ EVAL_SET_TAG = "eval_set_sha256"
 
 def eval_set_hash(path) -> str:
     """The first 16 hex digits of the evaluation set file's sha256."""
-    import hashlib
     from pathlib import Path
 
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    from npre.modeling.sources import sha256_of
+
+    return sha256_of(Path(path))[:16]
 
 
 @dataclass
