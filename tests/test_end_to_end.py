@@ -26,6 +26,7 @@ from conftest import ROOT
 
 BIN = str(Path(sys.executable).parent)
 COPIED = [
+    ".gitignore",  # the MLflow database and artifacts stay out of git (dvc exp commits)
     "dvc.yaml",
     "params.yaml",
     ".dvcignore",
@@ -91,6 +92,8 @@ def project(tmp_path_factory) -> Path:
     params = _merge(_merge(params, tiny), FAST)
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], dest)
+    run(["git", "config", "user.name", "npre tests"], dest)
+    run(["git", "config", "user.email", "tests@npre.invalid"], dest)
     run(["dvc", "repro"], dest)
     return dest
 
@@ -131,8 +134,9 @@ def test_every_grid_variant_is_trained_evaluated_and_tracked(project):
     assert set(by_variant) == expected and len(runs) == len(expected)
     for name, found in by_variant.items():
         inputs = found.inputs.dataset_inputs
-        contexts = [{t.key: t.value for t in i.tags}["mlflow.data.context"] for i in inputs]
-        assert contexts.count("validation") == 1
+        contexts = [{t.key: t.value for t in i.tags}.get("mlflow.data.context") for i in inputs]
+        assert contexts.count("validation") == 1 and contexts.count("evaluation") == 1
+        assert len(contexts) == len(set(i.dataset.digest for i in inputs))  # none twice
         assert contexts.count("training") == (1 if "-seeds-" in name else 2)
         md5_tags = [t for t in found.data.tags if t.startswith("dvc.md5.")]
         assert f"dvc.md5.data/processed/{name.split('-')[0]}/seeds.jsonl" in md5_tags
@@ -163,6 +167,29 @@ def test_champion_is_the_best_variant(project):
     assert all(name in card for name in grid)  # the whole grid, for comparison
     run = mlflow.get_run(champion.run_id)
     assert run.data.tags["npre.variant"] == decision["variant"]
+    assert champion.source == f"models:/{decision['logged_models'][decision['variant']]}"
+
+
+def test_every_variant_is_a_logged_model_ranked_by_mlflow_and_the_base_is_stored_once(project):
+    import mlflow
+
+    from npre.mlops.logged_models import ranked_variants
+
+    grid = _grid(project)
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    experiment = mlflow.get_experiment_by_name("npre").experiment_id
+    ranked = ranked_variants(experiment)
+    assert sorted(m.name for m in ranked) == sorted(grid)
+    f1s = [{m.key: m.value for m in model.metrics}["eval_f1"] for model in ranked]
+    assert f1s == sorted(f1s, reverse=True)
+    assert f1s == sorted((row["f1"] for row in grid.values()), reverse=True)
+    for model in ranked:  # linked to the evaluation set, logged into the training run
+        linked = [m for m in model.metrics if m.key == "eval_f1" and m.dataset_name]
+        assert [(m.dataset_name, m.value) for m in linked] == [("eval_set", grid[model.name]["f1"])]
+        assert mlflow.get_run(model.source_run_id).data.tags["npre.variant"] == model.name
+    # one copy of the base's weights for every logged variant
+    weights = [p for p in (project / "mlartifacts").rglob("model.safetensors")]
+    assert len(weights) == 1, weights
 
 
 FRESH_PROCESS_PREDICT = """
@@ -203,8 +230,12 @@ def test_registered_model_in_a_fresh_process_predicts_what_evaluate_predicted(pr
 
 
 def test_data_docs_and_entropy_plots(project):
-    for sampler in ("gme", "random"):
-        assert (project / f"reports/{sampler}/data_docs/index.html").exists()
+    for sampler in ("gme", "random"):  # each sampler's site holds its own validation alone
+        site = project / f"reports/{sampler}/data_docs"
+        assert len(list((site / "validations").rglob("*.html"))) == 1
+        validate = json.loads((project / f"reports/{sampler}/validate.json").read_text())
+        summary = (project / f"reports/{sampler}/gate.md").read_text()
+        assert f"**{validate['passed']} of {validate['documents']} documents passed**" in summary
     plots = json.loads(run(["dvc", "plots", "show", "--json"], project).stdout)
     assert not plots.get("errors"), plots["errors"]
     assert any("entropy_gme.csv" in json.dumps(v) for v in plots.values())
@@ -217,3 +248,47 @@ def test_second_repro_is_a_no_op(project):
     out = run(["dvc", "repro"], project).stdout
     assert "Running stage" not in out
     assert "up to date" in run(["dvc", "status"], project).stdout
+
+
+def _train_runs(project: Path, variant: str) -> list[str]:
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    runs = mlflow.search_runs(
+        experiment_names=["npre"],
+        filter_string=f"tags.`npre.variant` = '{variant}' AND tags.`npre.stage` = 'train'",
+        output_format="list",
+    )
+    return [r.info.run_id for r in runs]
+
+
+def test_experiments_train_anew_track_into_the_project_and_compare_curves(project):
+    """`dvc exp run -S train.lr=X`, then back to the committed value: a new MLflow run
+    each time (train@* keeps no run-cache); a `--temp` experiment, run in a copy under
+    .dvc/tmp/exps, tracks into the project's database; `dvc plots diff` compares their
+    training curves. Runs last: experiments change the workspace."""
+    from npre.mlops.tracking import read_run_id
+
+    variant = "gme-seeds-lora"
+    stage, adapter = f"train@{variant}", project / f"models/extractors/{variant}"
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-q", "-m", "the pipeline, reproduced"], project)
+    lr = yaml.safe_load((project / "params.yaml").read_text())["train"]["lr"]
+    before = _train_runs(project, variant)
+    trained = []
+    for name, value in (("faster", lr * 2), ("back", lr)):
+        run(["dvc", "exp", "run", "-n", name, "-S", f"train.lr={value}", stage], project)
+        trained.append(read_run_id(adapter))
+    run(["dvc", "exp", "run", "--temp", "-n", "temp", "-S", f"train.lr={lr * 3}", stage], project)
+    after = _train_runs(project, variant)
+    assert len(after) == len(before) + 3  # the --temp one included
+    assert trained[0] != trained[1] and not set(trained) & set(before)
+    assert set(trained) < set(after)
+
+    diff = ["dvc", "plots", "diff", "faster", "back", "--json", "--targets", "reports/train"]
+    shown = run(diff, project)
+    plots = json.loads(shown.stdout)
+    assert not plots.get("errors"), plots["errors"]
+    curves = plots["data"][f"reports/train/{variant}.json"]
+    revisions = {point["rev"] for curve in curves for point in curve["content"]["data"]["values"]}
+    assert {"faster", "back"} <= revisions, revisions

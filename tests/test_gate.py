@@ -94,6 +94,9 @@ def test_validate_cli_metrics_and_min_pass_rate(gx_root, tmp_path):
     args += ["--passed", str(tmp_path / "ok.jsonl"), "--quarantine", str(tmp_path / "q.jsonl")]
     args += ["--metrics", str(tmp_path / "m.json"), "--params", str(tmp_path / "params.yaml")]
     args += ["--seeds", str(tmp_path / "seeds.jsonl"), "--docs", str(tmp_path / "docs")]
+    args += ["--summary", str(tmp_path / "gate.md")]
+    results = gx_root / "gx/uncommitted/validations"
+    kept_before = sorted(results.rglob("*")) if results.exists() else []
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "m.json").read_text())
@@ -108,9 +111,19 @@ def test_validate_cli_metrics_and_min_pass_rate(gx_root, tmp_path):
     assert len(quarantined) + len(passed) == len(DOCS)
     assert all(q["failed_expectations"] == [ALIGNMENT] for q in quarantined)
 
+    # the offline summary: pass rate, failures per expectation, quarantined examples
+    page = (tmp_path / "gate.md").read_text()
+    assert "**3 of 5 documents passed** (pass rate 60.0%); 2 quarantined." in page
+    assert f"| `{ALIGNMENT}` | 2 |" in page
+    assert "- **half** failed" in page and "Taxus brevifolia → baccatin III" in page
+
     (tmp_path / "params.yaml").write_text("validate:\n  min_chars: 10\n  min_pass_rate: 0.7\n")
     failed = CliRunner().invoke(app, args)
     assert failed.exit_code == 1 and "validate.min_pass_rate" in failed.output
+    # each run's Data Docs hold that run alone; the committed project keeps no results
+    pages = list((tmp_path / "docs/validations/synthetic_docs").rglob("*.html"))
+    assert len(pages) == 1, pages
+    assert (sorted(results.rglob("*")) if results.exists() else []) == kept_before
 
 
 def test_lexical_diversity_known_answers():

@@ -15,7 +15,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import psutil
@@ -75,8 +74,9 @@ def registry(tmp_path_factory) -> Path:
     import pandas as pd
     from mlflow import MlflowClient
 
-    from npre.mlops.pyfunc_model import ExtractorPythonModel, extractor_artifacts, log_extractor
+    from npre.mlops.pyfunc_model import extractor_artifacts, log_extractor
     from npre.mlops.registry import register_and_promote
+    from npre.mlops.shared_base import log_base_once, write_ref
     from npre.stages.register import input_example, version_tags
 
     home = tmp_path_factory.mktemp("registry")
@@ -86,12 +86,12 @@ def registry(tmp_path_factory) -> Path:
     mlflow.set_tracking_uri(f"sqlite:///{home / 'mlflow.db'}")
     try:
         experiment = mlflow.create_experiment("t", artifact_location=(home / "art").as_uri())
+        # as the register stage logs it: the base stored once, the model refers to it
+        ref_file = write_ref(log_base_once(base, experiment), home / "ref")
         with mlflow.start_run(experiment_id=experiment) as run:
             output = pd.DataFrame({"relations": [[{"organism": "o", "chemical": "c"}]]})
-            artifacts = extractor_artifacts(base, adapter, lotus_table(home))
+            artifacts = extractor_artifacts(ref_file, adapter, lotus_table(home))
             info = log_extractor(artifacts, input_example(), output)
-        model = ExtractorPythonModel()
-        model.load_context(SimpleNamespace(artifacts=artifacts))
         register_and_promote(
             MlflowClient(),
             "npre-extractor",
@@ -99,7 +99,7 @@ def registry(tmp_path_factory) -> Path:
             info.model_uri,
             run.info.run_id,
             0.5,
-            version_tags(model),  # as the register stage tags it
+            version_tags(lotus_table(home)),  # as the register stage tags it
         )
     finally:
         mlflow.set_tracking_uri(previous)

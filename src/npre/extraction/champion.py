@@ -105,8 +105,16 @@ def load_champion(uri: str) -> LoadedModel:
 
 def import_champion(uri: str, name: str):
     """Copy the model behind `uri` into the BentoML model store as `name` (a new version,
-    unless the store already holds this registry version); returns the store's model."""
+    unless the store already holds this registry version); returns the store's model.
+
+    The stored copy is self-contained: the base model that the registry keeps once for
+    every variant is copied in beside the adapter, so a Bento needs no MLflow backend.
+    """
+    import tempfile
+
     import bentoml
+
+    from npre.mlops.shared_base import SharedBaseError, self_contained_copy
 
     version = resolve_champion(uri)
     labels = {"source": "mlflow"}
@@ -121,7 +129,12 @@ def import_champion(uri: str, name: str):
             same = existing.info.metadata.get("mlflow_model") == version.source
             if existing.tag.name == name and same:
                 return existing
-    return bentoml.mlflow.import_model(name, uri, labels=labels, metadata=metadata)
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            local = self_contained_copy(uri, Path(folder))
+        except SharedBaseError as exc:
+            raise ChampionNotFound(f"cannot import {uri}: {exc}. {FIX_MLFLOW}") from None
+        return bentoml.mlflow.import_model(name, str(local), labels=labels, metadata=metadata)
 
 
 def resolve_bento_model(tag: str):

@@ -82,6 +82,25 @@ def run_tags(input_paths: list[str]) -> dict[str, str]:
     return tags
 
 
+def documents_dataset(docs, source: str, name: str):
+    """Documents as an MLflow dataset: a DataFrame of PMID, title, abstract and the
+    relations as JSON, whose digest identifies the set."""
+    import json
+
+    import mlflow
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "PMID": [d.PMID for d in docs],
+            "title": [d.ArticleTitle for d in docs],
+            "abstract": [d.AbstractText for d in docs],
+            "relations": [json.dumps(d.label_pairs()) for d in docs],
+        }
+    )
+    return mlflow.data.from_pandas(frame, source=source, name=name)
+
+
 def read_run_id(adapter_dir: Path) -> str:
     """The MLflow run that trained the adapter in `adapter_dir` (written by `npre train`)."""
     import json

@@ -1,4 +1,10 @@
-"""The `register` stage: log the extractor as an MLflow model and update the champion."""
+"""The `register` stage: every grid variant logged as an MLflow model, the best registered.
+
+Each variant's extractor becomes a LoggedModel in its training run, with its evaluation
+metrics linked to it and to the evaluation set (`mlops/logged_models.py`); the 1 GB base
+model they share is stored once (`mlops/shared_base.py`). The variant with the best F1 is
+registered, and the `champion` alias moves to it if it beats the champion on the same set.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,6 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 import typer
 
@@ -61,23 +66,64 @@ def register_best_variant(
     lotus: Path | None = None,
     gold: Path | None = None,
 ) -> tuple[dict, dict]:
-    """Register the variant with the best evaluation F1 (ties: the first in grid order);
-    `gold`, the evaluation set the F1s come from, decides which versions compare."""
+    """Log every variant as an MLflow model with its evaluation, then register the one
+    with the best F1 (ties: the first in grid order); `gold`, the evaluation set the F1s
+    come from, decides which registered versions compare."""
     table = grid_table(variants, evaluations_dir)
     best = max(variants, key=lambda v: (table[v.name]["f1"], -variants.index(v)))
-    adapter_dir = Path(adapters_dir) / best.name
-    if not adapter_dir.is_dir():
-        raise FileNotFoundError(f"no adapter for grid variant {best.name}: {adapter_dir}")
-    decision = register_extractor(
-        adapter_dir,
-        base_dir,
-        Path(evaluations_dir) / best.name / "metrics.json",
+    for variant in variants:
+        if not (Path(adapters_dir) / variant.name).is_dir():
+            raise FileNotFoundError(
+                f"no adapter for grid variant {variant.name}: {Path(adapters_dir) / variant.name}"
+            )
+    logged = log_every_variant(variants, table, adapters_dir, base_dir, params, lotus, gold)
+    decision = register_model(
+        logged[best.name],
+        table[best.name]["f1"],
         params,
         lotus,
         card=lambda run_id, snapshot: _version_card(best, table, base_dir, run_id, snapshot),
         eval_set=eval_set_hash(gold) if gold is not None else None,
     )
-    return {**decision, "variant": best.name}, table
+    models = {name: one.model_id for name, one in logged.items()}
+    return {**decision, "variant": best.name, "logged_models": models}, table
+
+
+def log_every_variant(
+    variants: list[Variant],
+    table: dict,
+    adapters_dir: Path,
+    base_dir: Path,
+    params: RegisterParams,
+    lotus: Path | None,
+    gold: Path | None,
+) -> dict:
+    """Each variant as a LoggedModel in its training run; the base model stored once."""
+    import tempfile
+
+    from npre.mlops.logged_models import evaluation_dataset, log_variant
+    from npre.mlops.pyfunc_model import extractor_artifacts
+    from npre.mlops.shared_base import log_base_once, write_ref
+    from npre.mlops.tracking import setup
+
+    experiment = setup(params.experiment)
+    ref = log_base_once(base_dir, experiment.experiment_id)
+    dataset = evaluation_dataset(gold) if gold is not None else None
+    logged = {}
+    with tempfile.TemporaryDirectory() as folder:
+        ref_file = write_ref(ref, Path(folder))
+        for variant in variants:
+            adapter_dir = Path(adapters_dir) / variant.name
+            logged[variant.name] = log_variant(
+                variant.name,
+                adapter_dir,
+                extractor_artifacts(ref_file, adapter_dir, lotus),
+                table[variant.name],
+                input_example(),
+                dataset,
+                tags={f"npre.{key}": str(value) for key, value in asdict(variant).items()},
+            )
+    return logged
 
 
 def _version_card(
@@ -107,60 +153,45 @@ def _version_card(
     )
 
 
-def version_tags(model) -> dict[str, str]:
+def version_tags(lotus: Path | None) -> dict[str, str]:
     """Registry tags of a version: the LOTUS snapshot its known/new answers compare with
     (the service's API page names it without loading the model)."""
-    return {"lotus_snapshot": model.lotus.snapshot} if model.lotus is not None else {}
+    from npre.lotus.known import LotusIndex
+
+    return {"lotus_snapshot": LotusIndex.from_file(lotus).snapshot} if lotus is not None else {}
 
 
-def register_extractor(
-    adapter_dir: Path,
-    base_dir: Path,
-    evaluation_path: Path,
+def register_model(
+    logged,
+    f1: float,
     params: RegisterParams,
     lotus: Path | None = None,
     card: Callable[[str, str | None], str] | None = None,
     eval_set: str | None = None,
 ) -> dict:
-    """Log the extractor into its training run, register it and move the alias if it wins.
-
-    `card(run_id, lotus_snapshot)` writes the version's description (a model card); the
-    registered model gets the extractor's general card (`model_card.MODEL_DESCRIPTION`).
+    """Register a logged variant (`logged_models.LoggedVariant`) and move the alias if it
+    wins. `card(run_id, lotus_snapshot)` writes the version's description (a model card);
+    the registered model gets the extractor's general card (`model_card.MODEL_DESCRIPTION`).
     """
-    import mlflow
     from mlflow import MlflowClient
 
-    from npre.mlops.pyfunc_model import ExtractorPythonModel, extractor_artifacts, log_extractor
     from npre.mlops.registry import register_and_promote
-    from npre.mlops.tracking import read_run_id, setup
 
-    evaluation = json.loads(Path(evaluation_path).read_text())
-    f1 = float(evaluation["f1"])
-    run_id = read_run_id(adapter_dir)
-    setup(params.experiment)
-    example_model = ExtractorPythonModel()
-
-    artifacts = extractor_artifacts(base_dir, adapter_dir, lotus)
-    # the artifacts as they will be packed, to compute an output example
-    example_model.load_context(SimpleNamespace(artifacts=artifacts))
-    example = input_example()
-    output_example = example_model.predict(None, example)
-    with mlflow.start_run(run_id=run_id):
-        info = log_extractor(artifacts, example, output_example)
     client = MlflowClient()
-    tags = version_tags(example_model)
+    tags = version_tags(lotus)
     decision = register_and_promote(
-        client, params.model_name, params.alias, info.model_uri, run_id, f1, tags, eval_set
+        client, params.model_name, params.alias, logged.model_uri, logged.run_id, f1, tags, eval_set
     )
     client.update_registered_model(params.model_name, description=MODEL_DESCRIPTION)
     if card is not None:
-        description = card(run_id, tags.get("lotus_snapshot"))
+        description = card(logged.run_id, tags.get("lotus_snapshot"))
         client.update_model_version(params.model_name, decision.version, description=description)
     return {
         **asdict(decision),
         "model_name": params.model_name,
         "alias": params.alias,
-        "run_id": run_id,
+        "run_id": logged.run_id,
+        "model_id": logged.model_id,
     }
 
 
@@ -221,7 +252,8 @@ def command(
     ),
     params: Path = PARAMS_OPTION,
 ) -> None:
-    """Register the grid's best variant as an MLflow model; move `champion` if it is better."""
+    """Log every grid variant as an MLflow model; register the best; move `champion` if it
+    is better than the champion on the same evaluation set."""
     config = read_config(Config, params)
     with StageTimer("register"):
         try:  # a bad grid fails in run() before any model loads

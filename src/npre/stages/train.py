@@ -66,19 +66,6 @@ def validation_scores(
     return {"valid_f1": score(gold, predicted)["f1"], "valid_loss": sum(losses) / len(losses)}
 
 
-def _documents_frame(docs: list[Document]):
-    import pandas as pd
-
-    return pd.DataFrame(
-        {
-            "PMID": [d.PMID for d in docs],
-            "title": [d.ArticleTitle for d in docs],
-            "abstract": [d.AbstractText for d in docs],
-            "relations": [json.dumps(d.label_pairs()) for d in docs],
-        }
-    )
-
-
 def run(config: Config, paths: Paths) -> dict | None:
     """Train on the union of the training files; one MLflow run records it.
 
@@ -89,7 +76,7 @@ def run(config: Config, paths: Paths) -> dict | None:
     import mlflow
 
     from npre.data.records import read_documents
-    from npre.mlops.tracking import run_tags, setup
+    from npre.mlops.tracking import documents_dataset, run_tags, setup
     from npre.modeling.extractor import ExtractorConfig, RelationExtractor
     from npre.modeling.loading import load_base_model, load_tokenizer, use_bf16
     from npre.modeling.loop import make_accelerator, optimizer_name
@@ -143,14 +130,10 @@ def run(config: Config, paths: Paths) -> dict | None:
             }
         )
         for path, docs in train_sets.items():
-            dataset = mlflow.data.from_pandas(
-                _documents_frame(docs), source=path, name=Path(path).stem
-            )
+            dataset = documents_dataset(docs, path, Path(path).stem)
             mlflow.log_input(dataset, context="training")
-        valid_frame = _documents_frame(valid_docs)
         mlflow.log_input(
-            mlflow.data.from_pandas(valid_frame, source=valid_path, name=Path(valid_path).stem),
-            context="validation",
+            documents_dataset(valid_docs, valid_path, Path(valid_path).stem), context="validation"
         )
         result = train_lora(
             model,

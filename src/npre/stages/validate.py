@@ -1,7 +1,9 @@
 """The `validate` stage: the Great Expectations gate on the synthetic documents.
 
 Documents that meet every expectation pass; the others are quarantined with their failed
-expectations; the stage fails under `validate.min_pass_rate`.
+expectations; the stage fails under `validate.min_pass_rate`. Each run validates in a
+scratch copy of the GX project, so the Data Docs it copies out hold this run alone, and
+it writes the same result as Markdown that reads offline (`validation/gate_report.py`).
 """
 
 from __future__ import annotations
@@ -30,23 +32,32 @@ class Paths:
     gx_root: Path = Path("expectations")  # Great Expectations project folder
     docs: Path | None = None  # where to copy the Data Docs HTML site
     seeds: Path | None = None  # seed documents: n-gram novelty against them
+    summary: Path | None = None  # the result as Markdown (no CDN needed)
 
 
 def run(config: Config, paths: Paths):
     """Gate, write both sets and the report; returns (the gate's result, the report)."""
     import shutil
+    import tempfile
 
     from npre.data.records import read_documents, write_documents
-    from npre.validation.gate import data_docs_dir, run_gate, summary
+    from npre.validation.gate import data_docs_dir, run_gate, scratch_project, summary
+    from npre.validation.gate_report import gate_markdown
 
-    result = run_gate(read_documents(paths.synthetic), config.validate, paths.gx_root)
+    with tempfile.TemporaryDirectory() as scratch:
+        project = scratch_project(paths.gx_root, Path(scratch))
+        result = run_gate(read_documents(paths.synthetic), config.validate, project)
+        if paths.docs is not None:
+            shutil.rmtree(paths.docs, ignore_errors=True)
+            shutil.copytree(data_docs_dir(project), paths.docs)
     write_documents(paths.passed, result.passed)
     write_documents(paths.quarantine, result.quarantined)
     report = summary(result, read_documents(paths.seeds) if paths.seeds else None)
     write_json(paths.metrics, report)
-    if paths.docs is not None:
-        shutil.rmtree(paths.docs, ignore_errors=True)
-        shutil.copytree(data_docs_dir(paths.gx_root), paths.docs)
+    if paths.summary is not None:
+        title = f"Data-quality gate: {paths.synthetic}"
+        paths.summary.parent.mkdir(parents=True, exist_ok=True)
+        paths.summary.write_text(gate_markdown(report, result.quarantined, title))
     return result, report
 
 
@@ -60,6 +71,9 @@ def command(
     seeds: Path | None = typer.Option(
         None, help="seed documents: the metrics then report n-gram novelty against them"
     ),
+    summary: Path | None = typer.Option(
+        None, help="the result as Markdown: pass rate, failures, quarantined examples"
+    ),
     params: Path = PARAMS_OPTION,
 ) -> None:
     """Run the Great Expectations checkpoint; quarantine failures; fail under the pass rate."""
@@ -67,7 +81,7 @@ def command(
     minimum = config.validate.min_pass_rate
     with StageTimer("validate"):
         result, report = run(
-            config, Paths(synthetic, passed, quarantine, metrics, gx_root, docs, seeds)
+            config, Paths(synthetic, passed, quarantine, metrics, gx_root, docs, seeds, summary)
         )
         typer.echo(
             f"pass rate {report['pass_rate']:.1%} ({report['passed']}/{report['documents']})"

@@ -161,6 +161,19 @@ def run_gate(docs: list[Document], params: ValidateParams, project_root: Path) -
     return GateResult(passed, quarantined, counts)
 
 
+def scratch_project(project_root: Path, scratch: Path) -> Path:
+    """A copy of the GX project's committed configuration under `scratch`: a checkpoint run
+    there leaves Data Docs with that run's validation alone (the committed project keeps
+    every earlier run, and every sampler's, in one site)."""
+    import shutil
+
+    target = Path(scratch) / "gx_project"
+    shutil.copytree(
+        Path(project_root) / "gx", target / "gx", ignore=shutil.ignore_patterns("uncommitted")
+    )
+    return target
+
+
 def data_docs_dir(project_root: Path) -> Path:
     return Path(project_root) / "gx" / "uncommitted" / "data_docs" / "local_site"
 
