@@ -6,7 +6,9 @@ Same base model (models/base), same documents, same batches (batch 4, up to 512 
 - straightforward: full-vocabulary logits at every position (`model(labels=...)`), float32,
   LoRA (r 16, dropout 0.05) on every layer's family targets;
 - npre: the LM head only at label positions, the precision `train.precision` resolves to
-  on this machine, and the LoRA of params.yaml (`train.lora_layers`, `lora_dropout`).
+  on this machine (bf16: the frozen embedding and tied head stored in bf16), the LoRA of
+  params.yaml (`train.lora_layers`, `lora_dropout`), freed memory returned after each
+  backward pass, as `npre train` does.
 Each configuration runs in its own process (peak RSS is its own); the first step is not
 timed (allocator warm-up).
 """
@@ -31,6 +33,7 @@ import json, resource, sys, time
 from pathlib import Path
 import torch
 from npre.modeling.loading import load_base_model, load_tokenizer, use_bf16
+from npre.modeling.memory import release_freed_memory
 from npre.modeling.training import collate, label_loss, make_examples, prepare_peft_model
 from npre.config.params import load_section
 from npre.data.records import read_documents
@@ -38,7 +41,9 @@ base, docs, steps, path, quantization, threads = sys.argv[1:7]
 torch.set_num_threads(int(threads))
 params = load_section("train").model_copy(update={"quantization": quantization, "max_length": 512})
 if path == "straightforward":
-    params = params.model_copy(update={"lora_layers": None, "lora_dropout": 0.05})
+    params = params.model_copy(
+        update={"lora_layers": None, "lora_dropout": 0.05, "precision": "float32"}
+    )
 bf16 = path == "npre" and use_bf16(params.precision)
 tokenizer = load_tokenizer(Path(base))
 model = prepare_peft_model(load_base_model(Path(base), quantization), params)
@@ -56,6 +61,8 @@ for step in range(int(steps) + 1):
     else:
         loss = label_loss(model, ids, labels, mask, bf16)
     loss.backward()
+    if path == "npre":  # as npre's training loop does after each backward pass on CPU
+        release_freed_memory()
     optimizer.step()
     optimizer.zero_grad()
     tokens += int(mask.sum())

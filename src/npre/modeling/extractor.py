@@ -187,10 +187,12 @@ class RelationExtractor:
         return generated
 
     def _autocast(self, device):
-        """bf16 autocast where the precision asks for it and the weights are still fp32."""
+        """bf16 autocast where the precision asks for it and some weights are still fp32
+        (a model in training: its frozen embedding may be bf16 already, its LoRA is not)."""
         import torch
 
         from npre.modeling.loading import use_bf16
 
-        enabled = use_bf16(self.decoding.precision) and self.model.dtype == torch.float32
+        still_fp32 = any(p.dtype == torch.float32 for p in self.model.parameters())
+        enabled = use_bf16(self.decoding.precision) and still_fp32
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)

@@ -27,8 +27,14 @@ class _ChunkedHeadLoss(torch.autograd.Function):
             logits = (hidden[start:end] @ weight.T).float()
             gold = targets[start:end]
             rows = torch.arange(logits.shape[0], device=logits.device)
-            losses[start:end] = torch.logsumexp(logits, dim=1) - logits[rows, gold]
-            grad = torch.softmax(logits, dim=1)
+            # log-sum-exp and softmax from one exponentiation, in place: the chunk's
+            # V-wide passes are a large part of a step once the matmuls run in bf16
+            gold_logits = logits[rows, gold]
+            peak = logits.amax(dim=1, keepdim=True)
+            grad = logits.sub_(peak).exp_()
+            total = grad.sum(dim=1)
+            losses[start:end] = peak.squeeze(1) + total.log() - gold_logits
+            grad.div_(total[:, None])
             grad[rows, gold] -= 1.0
             grad_hidden[start:end] = (grad.to(weight.dtype) @ weight).to(hidden.dtype)
         ctx.save_for_backward(grad_hidden)
@@ -40,8 +46,18 @@ class _ChunkedHeadLoss(torch.autograd.Function):
         return grad_hidden * grad_losses[:, None].to(grad_hidden.dtype), None, None
 
 
+def _compute_weight(weight: torch.Tensor, device_type: str) -> torch.Tensor:
+    """The head in the dtype autocast computes in, cast once per call: left to autocast,
+    every chunk's two matmuls cast the whole V x d matrix again (Gemma: 168M values), which
+    took more than half of a bf16 CPU training step."""
+    if torch.is_autocast_enabled(device_type):
+        return weight.to(torch.get_autocast_dtype(device_type))
+    return weight
+
+
 def head_token_losses(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor):
     """Per-position cross-entropy of `targets` under the frozen head `weight` (V x d)."""
+    weight = _compute_weight(weight.detach(), hidden.device.type)
     if not hidden.requires_grad:  # scoring only (the teacher): skip the gradient matmul
         losses = []
         for start in range(0, hidden.shape[0], CHUNK):
@@ -52,4 +68,4 @@ def head_token_losses(hidden: torch.Tensor, weight: torch.Tensor, targets: torch
                 )
             )
         return torch.cat(losses) if losses else hidden.new_zeros(0, dtype=torch.float32)
-    return _ChunkedHeadLoss.apply(hidden, weight.detach(), targets)
+    return _ChunkedHeadLoss.apply(hidden, weight, targets)

@@ -112,6 +112,8 @@ def run_loop(
     """
     import torch
 
+    from npre.modeling.memory import release_freed_memory
+
     accelerator = accelerator or make_accelerator()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = make_optimizer(trainable, settings.lr, settings.weight_decay)
@@ -136,6 +138,8 @@ def run_loop(
             with sync:
                 loss, batch_tokens = batch_loss(wrapped, batch, device)
                 accelerator.backward(loss / settings.grad_accumulation)
+            if device.type == "cpu":
+                release_freed_memory()
             tokens += batch_tokens
             epoch_loss, epoch_batches_seen = epoch_loss + loss.item(), epoch_batches_seen + 1
             if steps_now:

@@ -46,14 +46,20 @@ def lora_config(params: ModelTrainingParams, model):
 
 def prepare_peft_model(base_model, params: ModelTrainingParams, seed: int = 0):
     """`base_model` with fresh LoRA weights, initialised from `seed`: the same seed gives
-    the same adapter after training (LoRA's A matrices are drawn at random)."""
+    the same adapter after training (LoRA's A matrices are drawn at random). Under bf16
+    compute the frozen embedding and tied head are stored in bf16 (`loading`)."""
     import torch
     from peft import get_peft_model, prepare_model_for_kbit_training
+
+    from npre.modeling.loading import store_frozen_embeddings_in_bf16, use_bf16
 
     if params.quantization == "4bit":
         base_model = prepare_model_for_kbit_training(base_model, use_gradient_checkpointing=False)
     torch.manual_seed(seed)
-    return get_peft_model(base_model, lora_config(params, base_model))
+    model = get_peft_model(base_model, lora_config(params, base_model))
+    if use_bf16(params.precision):
+        store_frozen_embeddings_in_bf16(model)
+    return model
 
 
 def make_examples(tokenizer, docs: list[Document], params: ModelTrainingParams) -> list[Example]:
