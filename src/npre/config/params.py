@@ -216,7 +216,7 @@ class ServeParams(Section):
     max_documents: int = Field(32, ge=1, description="per /extract_batch request")
     # a pretrained extractor answers in seconds per abstract on a CPU: small batches, a
     # bounded queue, and a 503 with Retry-After beyond it rather than minutes of waiting
-    max_batch_size: int = Field(8, ge=1, description="adaptive batching: documents per batch")
+    max_batch_size: int = Field(16, ge=1, description="adaptive batching: documents per batch")
     # BentoML answers 503 for a request its batcher expects to wait longer than this; its
     # estimate is rough at start-up, so the bound that sheds load is max_pending
     max_latency_ms: int = Field(120000, ge=1, description="adaptive batching: queueing bound")
