@@ -73,9 +73,26 @@ def start_loopback_server(handler_class, path: str = "") -> tuple:
     return server, f"http://127.0.0.1:{server.server_address[1]}{path}"
 
 
+def tiny_train_params(**overrides):
+    """A recipe that trains the tiny model in seconds (not the demo's Gemma settings)."""
+    from npre.config.params import TrainParams
+
+    recipe = {
+        "epochs": 30,  # enough that its answers are relations of the text, not filler words
+        "batch_size": 2,
+        "grad_accumulation": 1,
+        "lr": 0.02,
+        "max_length": 128,
+        "lora_r": 8,
+        "lora_alpha": 16,
+        "lora_dropout": 0.05,
+    }
+    return TrainParams(**(recipe | overrides))
+
+
 def train_tiny_extractor(docs, home):
     """A tiny base model and a LoRA adapter trained on `docs`, under `home`: (base, adapter)."""
-    from npre.config.params import BaseModelParams, DecodingParams, TrainParams
+    from npre.config.params import BaseModelParams, DecodingParams
     from npre.modeling.base_model import build_tiny_model
     from npre.modeling.extractor import ExtractorConfig
     from npre.modeling.loading import load_base_model, load_tokenizer
@@ -86,17 +103,7 @@ def train_tiny_extractor(docs, home):
         vocab_size=400, n_positions=160, n_embd=32, n_layer=2, n_head=2, pretrain_epochs=2
     )
     build_tiny_model([d.text for d in docs] * 3, params, base, seed=0)
-    # a recipe that trains the tiny model in seconds (not the demo's Gemma settings)
-    train = TrainParams(
-        epochs=30,  # enough that its answers are relations of the text, not filler words
-        batch_size=2,
-        grad_accumulation=1,
-        lr=0.02,
-        max_length=128,
-        lora_r=8,
-        lora_alpha=16,
-        lora_dropout=0.05,
-    )
+    train = tiny_train_params()
     model = prepare_peft_model(load_base_model(base), train)
     train_lora(model, load_tokenizer(base), docs, train, seed=0)
     save_adapter(model, load_tokenizer(base), adapter)

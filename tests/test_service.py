@@ -158,12 +158,13 @@ def wait_until_ready(process: subprocess.Popen, probe: str, log: Path, name: str
 
 
 @contextmanager
-def serving(target: str, cwd: Path, env: dict, log: Path):
-    """`bentoml serve TARGET` on a free loopback port; yields its URL once /readyz is 200."""
+def running(command: list[str], probe: str, cwd: Path | None, env: dict, log: Path):
+    """`COMMAND --host 127.0.0.1 --port PORT` on a free port; yields its URL once its
+    `probe` path answers 200, and stops it and every worker it started."""
     port = _free_port()
     with log.open("w") as out:
         process = subprocess.Popen(
-            [f"{BIN}/bentoml", "serve", target, "--host", "127.0.0.1", "--port", str(port)],
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
             cwd=cwd,
             env=env,
             stdout=out,
@@ -172,7 +173,7 @@ def serving(target: str, cwd: Path, env: dict, log: Path):
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_until_ready(process, f"{url}/readyz", log, "bentoml serve")
+            wait_until_ready(process, f"{url}{probe}", log, " ".join(command[:2]))
             yield url
         finally:
             # the workers run in process groups of their own: stop them by pid if the
@@ -187,6 +188,11 @@ def serving(target: str, cwd: Path, env: dict, log: Path):
             for worker in workers:
                 with suppress(psutil.NoSuchProcess):
                     worker.kill()
+
+
+def serving(target: str, cwd: Path, env: dict, log: Path):
+    """`bentoml serve TARGET`; yields its URL once /readyz is 200."""
+    return running([f"{BIN}/bentoml", "serve", target], "/readyz", cwd, env, log)
 
 
 @pytest.fixture(scope="module")
@@ -427,30 +433,12 @@ def test_mlflow_models_serve_answers_invocations_like_the_extractor(registry, ex
     assert (packed / "modeling" / "extractor.py").is_file()
     assert (packed / "mlops" / "pyfunc_model.py").is_file()
 
-    port = _free_port()
-    log = registry / "mlflow-serve.log"
     command = [f"{BIN}/mlflow", "models", "serve", "-m", URI, "--env-manager", "local"]
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(port)],
-            env=server_env(registry),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(process, f"{url}/ping", log, "mlflow models serve")
+    log = registry / "mlflow-serve.log"
+    with running(command, "/ping", None, server_env(registry), log) as url:
         response = httpx.post(
             f"{url}/invocations", json={"dataframe_records": DOCUMENTS}, timeout=120
         )
         assert response.status_code == 200, response.text
         answers = response.json()["predictions"]
         assert [pairs(answer) for answer in answers] == expected
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from conftest import one_relation_documents
+from conftest import one_relation_documents, tiny_train_params
 
 from npre.config.params import BaseModelParams, DecodingParams, TrainParams
 from npre.modeling.base_model import build_tiny_model
@@ -205,16 +205,7 @@ def test_bf16_training_validates_by_generation_and_answers_from_the_text(base_di
     import torch
 
     tokenizer = load_tokenizer(base_dir)
-    params = TrainParams(  # conftest's recipe: answers are relations of the text
-        epochs=30,
-        batch_size=2,
-        grad_accumulation=1,
-        lr=0.02,
-        max_length=128,
-        lora_r=8,
-        lora_alpha=16,
-        precision="bfloat16",
-    )
+    params = tiny_train_params(lora_dropout=0.0, precision="bfloat16")
     model = prepare_peft_model(load_base_model(base_dir), params, seed=0)
     assert model.get_input_embeddings().weight.dtype == torch.bfloat16
     train_lora(model, tokenizer, DOCS, params, seed=0)

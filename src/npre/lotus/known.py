@@ -23,6 +23,12 @@ from npre.text.matching import organism_variants
 COLUMNS = ["organism_name", "organism_wikidata", "structure_nameTraditional", "structure_wikidata"]
 
 
+def snapshot_of(path: Path) -> str:
+    """A relations table's name in answers: its file name and content hash."""
+    path = Path(path)
+    return f"{path.name}@sha256:{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+
+
 def _one(ids: set[str]) -> str | None:
     return next(iter(ids)) if len(ids) == 1 else None
 
@@ -47,10 +53,8 @@ class LotusIndex:
 
     @classmethod
     def from_file(cls, path: Path) -> LotusIndex:
-        """The index of a relations parquet; its snapshot is the file name and content hash."""
-        path = Path(path)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        return cls(pd.read_parquet(path, columns=COLUMNS), f"{path.name}@sha256:{digest}")
+        """The index of a relations parquet, named by its `snapshot_of`."""
+        return cls(pd.read_parquet(path, columns=COLUMNS), snapshot_of(path))
 
     def _organism_ids(self, name: str) -> set[str]:
         # the table holds each organism's full and "G. species" keys: one lookup serves

@@ -156,9 +156,9 @@ def _version_card(
 def version_tags(lotus: Path | None) -> dict[str, str]:
     """Registry tags of a version: the LOTUS snapshot its known/new answers compare with
     (the service's API page names it without loading the model)."""
-    from npre.lotus.known import LotusIndex
+    from npre.lotus.known import snapshot_of
 
-    return {"lotus_snapshot": LotusIndex.from_file(lotus).snapshot} if lotus is not None else {}
+    return {"lotus_snapshot": snapshot_of(lotus)} if lotus is not None else {}
 
 
 def register_model(
