@@ -143,6 +143,28 @@ def test_llama_cpp_backend_calls_the_chat_api(monkeypatch, tmp_path):
     assert calls["chat"]["seed"] == 7 and calls["chat"]["max_tokens"] == 512
 
 
+def test_llama_cpp_completes_a_base_model_prompt_up_to_its_stop(monkeypatch, tmp_path):
+    """A base GGUF model: the prompt goes to the completion API with the stop sequences."""
+    calls = {}
+
+    class Llama:
+        def __init__(self, **kwargs):
+            pass
+
+        def create_completion(self, **kwargs):
+            calls["completion"] = kwargs
+            return {"choices": [{"text": " Baicalin was isolated from the roots. "}]}
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(Llama=Llama))
+    gguf = tmp_path / "base.gguf"
+    gguf.write_bytes(b"GGUF")
+    llama = {"model_path": str(gguf), "completion": True, "stop": ["\n"]}
+    backend = make_backend(SynthesizeParams(backend="llama_cpp", llama_cpp=llama))
+    assert backend.generate(PROMPTS[0], 1, seed=3) == "Baicalin was isolated from the roots."
+    assert calls["completion"]["prompt"] == PROMPTS[0].prompt
+    assert calls["completion"]["stop"] == ["\n"] and calls["completion"]["seed"] == 4
+
+
 def test_synthesize_stops_with_the_backend_problem(tmp_path, root):
     import yaml
     from typer.testing import CliRunner
@@ -159,3 +181,46 @@ def test_synthesize_stops_with_the_backend_problem(tmp_path, root):
     result = CliRunner().invoke(app, [*args, "--params", str(tmp_path / "params.yaml")])
     assert result.exit_code == 1
     assert "synthesize.transformers.model is empty" in result.output
+
+
+def test_cut_at_stop_keeps_the_answer_before_the_first_stop():
+    from npre.synthesis.transformers_backend import cut_at_stop
+
+    text = "Baicalin was isolated.\nTitle: next example\n\nInstructions: more"
+    assert cut_at_stop(text, ["\n"]) == "Baicalin was isolated."
+    assert cut_at_stop(text, ["Instructions:", "Title:"]) == "Baicalin was isolated.\n"
+    assert cut_at_stop(text, ["", "absent"]) == text
+
+
+def test_completion_prompts_end_at_the_stop_sequence(tmp_path):
+    """A base model (no chat template) completes the prompt text and stops at `stop`; in a
+    batch each row is cut at its own stop, though generation runs until every row stopped."""
+    path = tiny_causal_lm(tmp_path / "base", chat_template=None)
+    greedy = {"model": str(path), "max_new_tokens": 24, "do_sample": False, "batch_size": 2}
+    free = TransformersBackend(TransformersParams(**greedy))
+    assert free.render(PROMPTS[0].prompt) == PROMPTS[0].prompt  # completion style
+    full = free.generate(PROMPTS[0], 0, seed=0)
+    assert len(full) > 6
+    stop = full[3:5]  # a piece of what the model writes anyway: a known place to stop
+    stopped = TransformersBackend(TransformersParams(**greedy, stop=[stop]))
+    assert stopped.sampling["stop"] == [stop]
+    assert stopped.generate(PROMPTS[0], 0, seed=0) == full[: full.find(stop)].strip()
+    batch = stopped.generate_batch([(PROMPTS[0], 0), (PROMPTS[1], 0)], seed=0)
+    other = free.generate(PROMPTS[1], 0, seed=0)
+    assert batch[0] == full[: full.find(stop)].strip()
+    assert batch[1] == (other[: other.find(stop)] if stop in other else other).strip()
+    assert generation_key(free, PROMPTS[0], 0, 0) != generation_key(stopped, PROMPTS[0], 0, 0)
+
+
+def test_generation_dtype_follows_the_hardware(monkeypatch):
+    import torch
+
+    from npre.modeling import loading
+    from npre.synthesis.devices import pick_dtype
+
+    monkeypatch.setattr(loading, "cpu_supports_bf16", lambda: True)
+    assert pick_dtype("auto", "cpu") == torch.bfloat16
+    monkeypatch.setattr(loading, "cpu_supports_bf16", lambda: False)
+    assert pick_dtype("auto", "cpu") == torch.float32
+    assert pick_dtype("bfloat16", "cpu") == torch.bfloat16  # asked for: slow but exact enough
+    assert pick_dtype("float16", "cpu") == torch.float32

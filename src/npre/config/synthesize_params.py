@@ -31,7 +31,10 @@ class TransformersParams(Section):
     """A local or hub causal LM run in-process, batched (left padding)."""
 
     model: str = ""  # a local folder or a hub id
+    # an instruction model: its chat template around the prompt; a base model (or False):
+    # the prompt as text to complete, ending in "Abstract:"
     use_chat_template: bool = True  # when the tokenizer has one
+    stop: list[str] = []  # an answer ends before the first of these (e.g. "\n": one paragraph)
     batch_size: int = Field(8, ge=1)
     max_new_tokens: int = Field(512, ge=1)
     do_sample: bool = True
@@ -39,7 +42,9 @@ class TransformersParams(Section):
     top_p: float = Field(0.95, gt=0, le=1)
     repetition_penalty: float = Field(1.0, gt=0)
     device: Device = "auto"
-    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"  # half types: CUDA only
+    # auto: bfloat16 on CUDA or a CPU with bf16 units (AVX512-BF16, AMX), float16 on older
+    # CUDA, else float32; float16 on a CPU falls back to float32
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
 
 
 class LlamaCppParams(Section):
@@ -49,6 +54,8 @@ class LlamaCppParams(Section):
     n_ctx: int = Field(4096, ge=64)
     n_gpu_layers: int = Field(0, ge=-1)  # -1: all layers on the GPU when llama.cpp has one
     chat_format: str | None = None  # None: the GGUF's own chat template
+    completion: bool = False  # a base model: the prompt as text to complete, no chat template
+    stop: list[str] = []  # an answer ends before the first of these
     temperature: float = Field(0.7, ge=0)
     top_p: float = Field(0.95, gt=0, le=1)
     max_tokens: int = Field(512, ge=1)
@@ -87,6 +94,10 @@ class SynthesizeParams(Section):
     # generations scoring less are neither kept nor chained (0: keep the best k whatever)
     min_alignment: float = Field(0.0, ge=0, le=1)
     chain: list[ChainStep] = []  # chained generation (CCG) steps after the first generation
+    # worked examples before each prompt (a seed's prompt and its real abstract): what a
+    # base model needs to write an abstract; the synthesize stage then reads the seeds
+    few_shot: int = Field(0, ge=0)
+    few_shot_max_chars: int = Field(1200, ge=100)  # longer seed abstracts are not examples
     openai: OpenAIParams = OpenAIParams()
     transformers: TransformersParams = TransformersParams()
     llama_cpp: LlamaCppParams = LlamaCppParams()

@@ -21,6 +21,7 @@ from npre.data.records import Document, write_json
 from npre.synthesis.base import Backend
 from npre.synthesis.chain import StepResult, crossmodal_step, step_metrics, text_step
 from npre.synthesis.crossmodal import ImageCaptioner
+from npre.synthesis.few_shot import FewShot, FewShotError
 from npre.synthesis.generation import (
     GenerationCache,
     generate_all,
@@ -38,10 +39,15 @@ def first_step(
     seed: int,
     cache: GenerationCache,
     concurrency: int,
+    few_shot: FewShot | None = None,
 ) -> StepResult:
-    """N generations per prompt; the best k of each prompt kept (the paper's selector)."""
+    """N generations per prompt; the best k of each prompt kept (the paper's selector).
+
+    With `few_shot`, the backend sees each prompt behind its worked examples; the kept
+    documents keep the prompt alone."""
+    shown = [few_shot.apply(p) for p in prompts] if few_shot else prompts
     generations, report = generate_all(
-        prompts, backend, settings.generations_per_prompt, seed, cache, concurrency
+        shown, backend, settings.generations_per_prompt, seed, cache, concurrency
     )
     docs = keep_best(
         prompts, generations, settings.views_per_prompt, backend, settings.min_alignment
@@ -71,9 +77,10 @@ def run_synthesis(
     cache: GenerationCache,
     concurrency: int = 1,
     captioner_for: Callable = ImageCaptioner,
+    few_shot: FewShot | None = None,
 ) -> tuple[list[Document], dict]:
     """Every step's kept documents, and the stage metrics."""
-    results = [first_step(prompts, backend, settings, seed, cache, concurrency)]
+    results = [first_step(prompts, backend, settings, seed, cache, concurrency, few_shot)]
     for number, step in enumerate(settings.chain, 1):
         parents = results[-1].docs
         common = dict(
@@ -117,6 +124,18 @@ class Paths:
     out: Path  # synthetic documents (JSON Lines)
     cache: Path  # generation cache (JSON Lines); reruns regenerate nothing
     metrics: Path  # generations requested/cached/new/failed, kept per prompt, per step
+    seeds: Path | None = None  # the seed documents: few-shot examples (`synthesize.few_shot`)
+
+
+def few_shot_for(settings: SynthesizeParams, prompts: list[Document], seeds: Path | None):
+    """The worked examples `synthesize.few_shot` asks for, from the seed documents."""
+    from npre.data.records import read_documents
+
+    if not settings.few_shot:
+        return None
+    if seeds is None:
+        raise FewShotError(f"synthesize.few_shot is {settings.few_shot}: pass --seeds")
+    return FewShot(prompts, read_documents(seeds), settings.few_shot, settings.few_shot_max_chars)
 
 
 def run(config: Config, paths: Paths) -> tuple[int, dict]:
@@ -128,11 +147,12 @@ def run(config: Config, paths: Paths) -> tuple[int, dict]:
     if settings.backend == "transformers" or any(s.kind == "crossmodal" for s in settings.chain):
         set_threads(config.base.num_threads)  # in-process models
     prompt_docs = read_documents(paths.prompts)
+    few_shot = few_shot_for(settings, prompt_docs, paths.seeds)
     store = GenerationCache(paths.cache)
     try:
         backend = make_backend(settings, seed)
         docs, report = run_synthesis(
-            prompt_docs, backend, settings, seed, store, concurrency(settings)
+            prompt_docs, backend, settings, seed, store, concurrency(settings), few_shot=few_shot
         )
     finally:
         store.close()
@@ -150,6 +170,9 @@ def command(
     metrics: Path = typer.Option(
         ..., help="JSON: generations requested/cached/new/failed, kept per prompt, per step"
     ),
+    seeds: Path | None = typer.Option(
+        None, help="seed documents (JSON Lines): worked examples when synthesize.few_shot > 0"
+    ),
     params: Path = PARAMS_OPTION,
 ) -> None:
     """Generate synthetic abstracts with the configured backend; keep the best k per prompt;
@@ -159,8 +182,8 @@ def command(
     config = read_config(Config, params)
     with StageTimer("synthesize"):
         try:
-            count, report = run(config, Paths(prompts, out, cache, metrics))
-        except BackendError as exc:
+            count, report = run(config, Paths(prompts, out, cache, metrics, seeds))
+        except (BackendError, FewShotError) as exc:
             fail(str(exc))
         failed = report["generations"]["failed"]
         failed = f", {failed} failed generations" if failed else ""

@@ -21,13 +21,19 @@ def pick_device(setting: str) -> str:
 
 
 def pick_dtype(setting: str, device: str):
-    """Half precision only on CUDA (slow or unsupported on CPU); float32 otherwise."""
+    """`auto`: bfloat16 where the hardware computes it (CUDA, or a CPU with AVX512-BF16 or
+    AMX), float16 on older CUDA, float32 elsewhere; float16 on CUDA only."""
     import torch
 
+    from npre.modeling.loading import cpu_supports_bf16
+
     if device != "cuda":
-        if setting in ("bfloat16", "float16"):
-            log.warning("dtype %s needs CUDA: using float32 on the CPU", setting)
-        return torch.float32
+        if setting == "auto":
+            return torch.bfloat16 if cpu_supports_bf16() else torch.float32
+        if setting == "float16":
+            log.warning("dtype float16 is slow or missing on the CPU: using float32")
+            return torch.float32
+        return getattr(torch, setting)
     if setting == "auto":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return getattr(torch, setting)

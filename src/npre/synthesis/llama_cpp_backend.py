@@ -1,7 +1,10 @@
 """The `llama_cpp` backend: a GGUF model in-process through llama-cpp-python (as in the paper).
 
-llama-cpp-python is the optional extra `npre[llama]` (it compiles llama.cpp when no wheel
-fits the machine), so it is imported only when this backend is chosen.
+An instruction model answers through its chat template; a base model (`completion: true`)
+completes the prompt text, usually behind worked examples (`synthesize.few_shot`) and with
+a stop sequence. llama-cpp-python is the optional extra `npre[llama]` (it compiles
+llama.cpp when no wheel fits the machine), so it is imported only when this backend is
+chosen.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ class LlamaCppBackend:
             "top_p": params.top_p,
             "max_tokens": params.max_tokens,
         }
+        if params.stop:  # older cache entries had none: they stay valid for stop-less settings
+            self.sampling["stop"] = list(params.stop)
+        self.completion = params.completion
         try:
             self.llm = Llama(
                 model_path=str(path),
@@ -48,13 +54,19 @@ class LlamaCppBackend:
         self._lock = threading.Lock()  # one llama.cpp context: one request at a time
 
     def generate(self, prompt: Document, index: int, seed: int) -> str:
-        messages = [{"role": "user", "content": prompt.prompt or ""}]
         try:
             with self._lock:
-                answer = self.llm.create_chat_completion(
-                    messages=messages, seed=seed + index, **self.sampling
-                )
-            text = answer["choices"][0]["message"]["content"]
+                if self.completion:
+                    answer = self.llm.create_completion(
+                        prompt=prompt.prompt or "", seed=seed + index, **self.sampling
+                    )
+                    text = answer["choices"][0]["text"]
+                else:
+                    messages = [{"role": "user", "content": prompt.prompt or ""}]
+                    answer = self.llm.create_chat_completion(
+                        messages=messages, seed=seed + index, **self.sampling
+                    )
+                    text = answer["choices"][0]["message"]["content"]
         except (ValueError, RuntimeError, KeyError, IndexError, TypeError) as exc:
             raise GenerationError(f"{type(exc).__name__}: {str(exc)[:200]}") from None
         return (text or "").strip()

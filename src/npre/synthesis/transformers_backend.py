@@ -1,8 +1,10 @@
 """The `transformers` backend: a local or hub causal LM, run in-process and batched.
 
-Prompts go through the tokenizer's chat template when it has one; batches are left-padded
-so every row ends where its answer starts. CUDA is used when present, with half precision
-there only.
+An instruction model gets its chat template around the prompt; a base model (no template,
+or `use_chat_template: false`) gets the prompt as text to complete, usually with worked
+examples in front (`synthesize.few_shot`) and a stop sequence, since a base model goes on
+to write the next example. Batches are left-padded so every row ends where its answer
+starts. CUDA is used when present; bfloat16 where the hardware has it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ from npre.synthesis.base import BackendError, GenerationError
 from npre.synthesis.devices import pick_device, pick_dtype
 
 log = logging.getLogger(__name__)
+
+
+def cut_at_stop(text: str, stops: list[str]) -> str:
+    """The answer before the first stop sequence (generation of a batch runs until every
+    row has stopped, so a row can run past its own stop)."""
+    ends = [text.find(stop) for stop in stops if stop]
+    ends = [end for end in ends if end >= 0]
+    return text[: min(ends)] if ends else text
 
 
 def batch_seed(seed: int, items: list[tuple[Document, int]]) -> int:
@@ -44,6 +54,9 @@ class TransformersBackend:
         }
         if params.do_sample:  # ignored by greedy decoding, so not part of its cache key
             self.sampling |= {"temperature": params.temperature, "top_p": params.top_p}
+        self.stop = [stop for stop in params.stop if stop]
+        if self.stop:  # an older cache entry had none: it stays valid for stop-less settings
+            self.sampling["stop"] = self.stop
         self.device = pick_device(params.device)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(params.model)
@@ -97,14 +110,15 @@ class TransformersBackend:
                 max_length=self.max_input_tokens,
                 add_special_tokens=not self.chat,  # a chat template writes its own specials
             ).to(self.device)
+            stopping = {"stop_strings": self.stop, "tokenizer": self.tokenizer} if self.stop else {}
+            settings = {k: v for k, v in self.sampling.items() if k != "stop"}
             with self._lock, torch.inference_mode():
                 torch.manual_seed(batch_seed(seed, items))
                 output = self.lm.generate(
-                    **encoded, pad_token_id=self.tokenizer.pad_token_id, **self.sampling
+                    **encoded, pad_token_id=self.tokenizer.pad_token_id, **settings, **stopping
                 )
         except (RuntimeError, ValueError, IndexError) as exc:  # e.g. CUDA out of memory
             raise GenerationError(f"{type(exc).__name__}: {str(exc)[:200]}") from None
         answers = output[:, encoded["input_ids"].shape[1] :]
-        return [
-            text.strip() for text in self.tokenizer.batch_decode(answers, skip_special_tokens=True)
-        ]
+        texts = self.tokenizer.batch_decode(answers, skip_special_tokens=True)
+        return [cut_at_stop(text.lstrip(), self.stop).strip() for text in texts]

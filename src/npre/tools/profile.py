@@ -13,6 +13,7 @@ def command(
     path: Path = typer.Argument(..., help="a profile: params.yaml keys to override (YAML)"),
 ) -> None:
     """Print a profile as `dvc exp run` set-params arguments (-S key=value ...)."""
+    import json
     import shlex
 
     import yaml
@@ -22,7 +23,8 @@ def command(
     def flatten(prefix: str, value) -> list[str]:
         if isinstance(value, dict):
             return [arg for k, v in value.items() for arg in flatten(f"{prefix}{k}.", v)]
-        return [f"{prefix[:-1]}={yaml.safe_dump(value, default_flow_style=True).strip()}"]
+        # JSON is YAML that keeps control characters escaped (a stop sequence "\n")
+        return [f"{prefix[:-1]}={json.dumps(value)}"]
 
     overrides = yaml.safe_load(path.read_text()) or {}
     for section, values in overrides.items():  # a typo fails here, not in the 10th stage
@@ -32,8 +34,4 @@ def command(
             SECTIONS[section].model_validate(values)
         except ValueError as exc:
             fail(f"{path}: section {section!r}: {exc}")
-    typer.echo(
-        " ".join(
-            f"-S {shlex.quote(arg.removesuffix(chr(10) + '...'))}" for arg in flatten("", overrides)
-        )
-    )
+    typer.echo(" ".join(f"-S {shlex.quote(arg)}" for arg in flatten("", overrides)))
