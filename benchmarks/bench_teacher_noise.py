@@ -7,8 +7,9 @@ A fraction of the validated synthetic documents get wrong labels: `chemicals`, t
 chemical labels of another document; `organisms`, the organism labels of another document;
 `absent`, one extra relation to a chemical of another document (the text states the rest).
 The `select` stage's teacher (params `select`) is trained on the mix once and keeps
-`select.keep_fraction` by each `select.score` (worst_name, mean_token). Prints, per score,
-the share of corrupted documents removed and of clean documents kept.
+`select.keep_fraction` by each `select.score` (worst_name_whole_organisms, worst_name,
+mean_token). Prints, per score, the share of corrupted documents removed and of clean
+documents kept.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import json
 import random
 import sys
 from pathlib import Path
+from typing import get_args
 
 from npre.config.params import load_section
 from npre.data.records import read_documents
-from npre.modeling.label_losses import document_losses
 from npre.stages.select import keep_lowest, train_teacher
+from npre.training.label_losses import Score, document_losses
 
 
 def _corrupted(doc, donor, kind: str):
@@ -81,7 +83,7 @@ def main() -> None:
             )
     import torch
 
-    torch.set_num_threads(load_section("base").num_threads)
+    torch.set_num_threads(load_section("run").num_threads)
     params = load_section("select")
     docs, corrupted = corrupt(read_documents(args.docs), args.noise, args.seed, args.kind)
     teacher, tokenizer = train_teacher(docs, args.base, params, args.seed)
@@ -89,8 +91,8 @@ def main() -> None:
     print(f"documents {len(docs)}, corrupted {len(corrupted)} ({args.kind}, {args.noise:.0%})")
     print(f"keep_fraction {params.keep_fraction}")
     if args.dump:  # label-token losses and name spans, to study other scores offline
-        from npre.modeling.label_losses import label_token_losses_by_document, name_spans
-        from npre.modeling.tokens import layout
+        from npre.linearization.tokens import layout
+        from npre.training.label_losses import label_token_losses_by_document, name_spans
 
         spec = layout(tokenizer)
         found = label_token_losses_by_document(teacher, tokenizer, docs, params.teacher)
@@ -99,14 +101,14 @@ def main() -> None:
                 spans = name_spans(target, spec.produces, spec.separator)
                 row = {"PMID": doc.PMID, "corrupted": doc.PMID in corrupted}
                 out.write(json.dumps(row | {"losses": losses, "spans": spans}) + "\n")
-    for score in ("worst_name", "mean_token"):  # one teacher, both scores
+    for score in get_args(Score):  # one teacher, every score
         losses = document_losses(teacher, tokenizer, docs, params.teacher, score)
         kept, _, report = keep_lowest(docs, losses, params.keep_fraction)
         kept_ids = {d.PMID for d in kept}
         removed = sum(pmid not in kept_ids for pmid in corrupted) / len(corrupted)
         clean_kept = sum(pmid in kept_ids for pmid in clean) / len(clean)
         print(
-            f"score {score:<10}  corrupted removed: {removed:.1%}   clean kept: {clean_kept:.1%}"
+            f"score {score:<26}  corrupted removed: {removed:.1%}   clean kept: {clean_kept:.1%}"
             f"   (loss threshold {report['loss_threshold']:.3f})"
         )
 

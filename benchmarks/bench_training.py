@@ -32,9 +32,10 @@ CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 import torch
-from npre.modeling.loading import load_base_model, load_tokenizer, use_bf16
-from npre.modeling.memory import release_freed_memory
-from npre.modeling.training import collate, label_loss, make_examples, prepare_peft_model
+from npre.base_model.loading import load_base_model, load_tokenizer
+from npre.hardware import use_bf16
+from npre.training.memory import release_freed_memory
+from npre.training.lora import collate, label_loss, make_examples, prepare_peft_model
 from npre.config.params import load_section
 from npre.data.records import read_documents
 base, docs, steps, path, quantization, threads = sys.argv[1:7]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from npre.extraction.champion import ChampionNotFound, import_champion
+from npre.mlops.champion import ChampionNotFound, import_champion
 from serving.settings import load_settings
 
 

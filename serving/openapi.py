@@ -22,7 +22,7 @@ def model_facts(source: str, model: str) -> dict[str, str]:
     facts = {"model": model, "version": "unknown", "run_id": "unknown", "lotus": "unknown"}
     try:
         if source == "mlflow":
-            from npre.extraction.champion import resolve_champion
+            from npre.mlops.champion import resolve_champion
 
             version = resolve_champion(model)
             if version is not None:
@@ -30,7 +30,7 @@ def model_facts(source: str, model: str) -> dict[str, str]:
                 facts["run_id"] = version.run_id or "unknown"
                 facts["lotus"] = version.tags.get("lotus_snapshot", "unknown")
         else:
-            from npre.extraction.champion import resolve_bento_model
+            from npre.mlops.champion import resolve_bento_model
 
             metadata = resolve_bento_model(model).info.metadata
             facts["version"] = str(metadata.get("registered_version", "unknown"))

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from npre.extraction.evidence import relation_evidence
+from npre.text.evidence import relation_evidence
 
 EXAMPLE_TITLE = "Sesquiterpene lactones from the aerial parts of Artemisia annua"
 EXAMPLE_ABSTRACT = (

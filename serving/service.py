@@ -30,7 +30,7 @@ import attr
 import bentoml
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from npre.extraction.champion import (
+from npre.mlops.champion import (
     ChampionNotFound,
     LoadedModel,
     load_bento_model,
@@ -38,7 +38,7 @@ from npre.extraction.champion import (
     resolve_bento_model,
     resolve_champion,
 )
-from npre.modeling.memory import release_freed_memory
+from npre.training.memory import release_freed_memory
 from serving.admission import AdmissionControl
 from serving.openapi import TITLE, describe, model_facts
 from serving.schemas import (

@@ -4,7 +4,7 @@ import asyncio
 import json
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 
 @pytest.fixture

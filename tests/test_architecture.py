@@ -1,15 +1,17 @@
-"""The layout issue 11 asked for, kept: stages that do not import each other, no import
-cycle, small modules."""
+"""The layout: stages that do not import each other, no import cycle at any level (imports
+inside functions included), small modules, no crowded package, one job per module."""
 
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from pathlib import Path
 
-from conftest import ROOT
+from helpers import ROOT
 
 SRC = ROOT / "src"
 MAX_LINES = 300
+MAX_PACKAGE_SHARE = 0.16  # of src/npre's lines
 
 
 def _modules() -> dict[str, Path]:
@@ -21,28 +23,19 @@ def _modules() -> dict[str, Path]:
     return modules
 
 
-def _top_level_imports(path: Path, known: set[str]) -> set[str]:
-    """npre modules imported when `path` is imported (not inside functions or
-    `if TYPE_CHECKING:`)."""
+def _imports(path: Path, known: set[str]) -> set[str]:
+    """npre modules `path` imports anywhere: at the top, inside functions, under
+    `if TYPE_CHECKING:` (a name imported from a package counts as its module when it is one)."""
     found = set()
-    for node in ast.parse(path.read_text()).body:
-        names = []
+    for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module:
             names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
         elif isinstance(node, ast.Import):
             names = [a.name for a in node.names]
+        else:
+            continue
         found.update(n for n in names if n in known)
     return found
-
-
-def _all_imports(path: Path, known: set[str]) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found.update(n for n in [node.module, *(f"{node.module}.{a.name}" for a in node.names)])
-        elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-    return found & known
 
 
 def test_no_stage_imports_another_stage():
@@ -51,14 +44,14 @@ def test_no_stage_imports_another_stage():
     crossings = [
         f"{stage} imports {other}"
         for stage in sorted(stages)
-        for other in sorted(_all_imports(modules[stage], stages) - {stage})
+        for other in sorted(_imports(modules[stage], stages) - {stage})
     ]
     assert not crossings, "\n".join(crossings)
 
 
-def test_no_import_cycle():
+def test_no_import_cycle_at_any_level():
     modules = _modules()
-    graph = {name: _top_level_imports(path, set(modules)) for name, path in modules.items()}
+    graph = {name: _imports(path, set(modules)) for name, path in modules.items()}
     done: set[str] = set()
 
     def visit(name: str, trail: list[str]) -> None:
@@ -75,6 +68,12 @@ def test_no_import_cycle():
         visit(name, [])
 
 
+def test_the_cycle_check_sees_imports_inside_functions(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from npre.a import x\n")
+    assert _imports(module, {"npre.a"}) == {"npre.a"}
+
+
 def test_no_module_is_over_300_lines():
     long = {
         str(path.relative_to(ROOT)): n
@@ -82,3 +81,23 @@ def test_no_module_is_over_300_lines():
         if (n := len(path.read_text().splitlines())) > MAX_LINES
     }
     assert not long, f"split these (over {MAX_LINES} lines): {long}"
+
+
+def test_no_package_holds_more_than_its_share_of_the_code():
+    lines: Counter[str] = Counter()
+    for path in _modules().values():
+        parts = path.relative_to(SRC / "npre").parts
+        lines[parts[0] if len(parts) > 1 else "(top level)"] += len(path.read_text().splitlines())
+    total = sum(lines.values())
+    crowded = {pkg: f"{n / total:.0%}" for pkg, n in lines.items() if n / total > MAX_PACKAGE_SHARE}
+    assert not crowded, f"split these packages (over {MAX_PACKAGE_SHARE:.0%} of src): {crowded}"
+
+
+def test_every_module_says_what_it_holds_and_no_two_say_the_same():
+    first_lines = {}
+    for name, path in _modules().items():
+        docstring = ast.get_docstring(ast.parse(path.read_text()))
+        assert docstring, f"{name}: no docstring saying what it holds"
+        first_lines.setdefault(docstring.splitlines()[0].strip(), []).append(name)
+    repeated = {line: names for line, names in first_lines.items() if len(names) > 1}
+    assert not repeated, f"modules claiming the same job: {repeated}"

@@ -7,14 +7,14 @@ import types
 from pathlib import Path
 
 import pytest
-from conftest import one_relation_documents
+from helpers import one_relation_documents
 
-from npre.config.params import BaseModelParams
+from npre.config.params import TinyModelParams
 from npre.config.synthesize_params import SynthesizeParams, TransformersParams
-from npre.stages.instructions import build_prompts
 from npre.synthesis.backends import make_backend
 from npre.synthesis.base import BackendError
 from npre.synthesis.generation import GenerationCache, generate_all, generation_key
+from npre.synthesis.prompts import build_prompts
 from npre.synthesis.transformers_backend import TransformersBackend
 
 CHAT_TEMPLATE = (
@@ -31,14 +31,14 @@ def tiny_causal_lm(folder: Path, chat_template: str | None = CHAT_TEMPLATE) -> P
     """A GPT-2-like LM with random weights and a BPE tokenizer trained here, saved to `folder`."""
     import torch
 
-    from npre.modeling.base_model import build_model, train_tokenizer
+    from npre.base_model.tiny import build_model, train_tokenizer
 
     corpus = [seed.AbstractText for seed in SEEDS] + [p.prompt for p in PROMPTS]
     tokenizer = train_tokenizer(corpus, 300)
     if chat_template:
         tokenizer.chat_template = chat_template
     torch.manual_seed(0)
-    params = BaseModelParams(vocab_size=300, n_positions=256, n_embd=32, n_layer=1, n_head=2)
+    params = TinyModelParams(vocab_size=300, n_positions=256, n_embd=32, n_layer=1, n_head=2)
     build_model(tokenizer, params).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -215,12 +215,12 @@ def test_completion_prompts_end_at_the_stop_sequence(tmp_path):
 def test_generation_dtype_follows_the_hardware(monkeypatch):
     import torch
 
-    from npre.modeling import loading
-    from npre.synthesis.devices import pick_dtype
+    from npre import hardware
+    from npre.hardware import pick_dtype
 
-    monkeypatch.setattr(loading, "cpu_supports_bf16", lambda: True)
+    monkeypatch.setattr(hardware, "cpu_supports_bf16", lambda: True)
     assert pick_dtype("auto", "cpu") == torch.bfloat16
-    monkeypatch.setattr(loading, "cpu_supports_bf16", lambda: False)
+    monkeypatch.setattr(hardware, "cpu_supports_bf16", lambda: False)
     assert pick_dtype("auto", "cpu") == torch.float32
     assert pick_dtype("bfloat16", "cpu") == torch.bfloat16  # asked for: slow but exact enough
     assert pick_dtype("float16", "cpu") == torch.float32

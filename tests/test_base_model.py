@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from helpers import ROOT
 
-from npre.config.params import GEMMA3_270M_SHA256, BaseModelParams, ModelParams
-from npre.modeling.base_model import materialise_base_model
-from npre.modeling.sources import RECORD_FILE, ModelSourceError, resolve, verify
+from npre.base_model.materialise import materialise_base_model
+from npre.base_model.sources import RECORD_FILE, ModelSourceError, resolve, verify
+from npre.config.params import GEMMA3_270M_SHA256, ModelParams, TinyModelParams
 
-TINY = BaseModelParams(vocab_size=400, n_embd=16, n_layer=1, n_head=2, pretrain_epochs=1)
+TINY = TinyModelParams(vocab_size=400, n_embd=16, n_layer=1, n_head=2, pretrain_epochs=1)
 CORPUS = ["Artemisinin was isolated from Artemisia annua by chromatography."] * 8
 
 
@@ -102,7 +102,7 @@ def test_the_gguf_package_is_materialised_as_a_gemma_model(tmp_path):
     record = materialise_base_model(ModelParams(), TINY, [], tmp_path / "gemma", 0)
     assert record["kind"] == "gguf" and record["sha256"] == GEMMA3_270M_SHA256
     assert record["family"] == "Gemma 3" and record["parameters"] > 250_000_000
-    from npre.modeling.loading import load_tokenizer
+    from npre.base_model.loading import load_tokenizer
 
     tokenizer = load_tokenizer(tmp_path / "gemma")
     assert tokenizer.convert_ids_to_tokens(

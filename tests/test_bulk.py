@@ -9,10 +9,10 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import ROOT, one_relation_documents, train_tiny_extractor
+from helpers import ROOT, one_relation_documents, train_tiny_extractor
 from test_pubmed import FakeEutils
 
-from npre.extraction.bulk import (
+from npre.bulk.local import (
     BadRow,
     InputDocument,
     done_ids,
@@ -51,7 +51,7 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def loaded(model_dir):
-    from npre.extraction.champion import load_champion
+    from npre.mlops.champion import load_champion
 
     return load_champion(str(model_dir))
 
@@ -81,7 +81,7 @@ def test_json_lines_with_bad_rows_reported_by_line(tmp_path):
 
 
 def test_csv_rows_and_a_file_without_the_abstract_column(tmp_path):
-    from npre.extraction.bulk import BulkInputError
+    from npre.bulk.local import BulkInputError
 
     path = tmp_path / "in.csv"
     path.write_text('id,title,abstract\n1,T,"Taxus gave taxol, twice."\n2,T,a,extra\n3,,x\n')

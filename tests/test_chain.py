@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import one_relation_documents, send_json, start_loopback_server
+from helpers import one_relation_documents, send_json, start_loopback_server
 
 from npre.config.params import ParamsError, load_section
 from npre.config.synthesize_params import OpenAIParams, SynthesizeParams
@@ -213,7 +213,7 @@ def tiny_captioner(folder: Path) -> Path:
         ViTImageProcessor,
     )
 
-    from npre.modeling.base_model import train_tokenizer
+    from npre.base_model.tiny import train_tokenizer
 
     tokenizer = train_tokenizer(["a green plant with red berries", "a fungus on bark"] * 5, 300)
     encoder = ViTConfig(

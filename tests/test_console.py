@@ -17,7 +17,7 @@ def _stderr_of(code: str) -> str:
 
 def test_progress_bars_in_a_log_file_redraw_rarely():
     plain = _stderr_of(LOOP).count("\r")
-    configured = _stderr_of("from npre.console import configure\nconfigure(0)\n" + LOOP)
+    configured = _stderr_of("from npre.log_setup import configure\nconfigure(0)\n" + LOOP)
     assert plain >= 10  # tqdm's default: a redraw every 0.1 s
     assert configured.count("\r") <= 3  # the first draw and the last
     assert "400/400" in configured  # the final state is still written
@@ -25,7 +25,7 @@ def test_progress_bars_in_a_log_file_redraw_rarely():
 
 def test_log_levels_follow_quiet_and_verbose():
     code = (
-        "import logging\nfrom npre.console import configure\nconfigure({})\n"
+        "import logging\nfrom npre.log_setup import configure\nconfigure({})\n"
         "log = logging.getLogger('npre.x')\n"
         "log.debug('DEBUG-LINE'); log.info('INFO-LINE'); log.warning('WARNING-LINE')\n"
     )

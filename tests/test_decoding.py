@@ -2,8 +2,8 @@
 
 import pytest
 
-from npre.modeling.constraints import SpanGrammar
-from npre.modeling.linearize import source_text
+from npre.decoding.constraints import SpanGrammar
+from npre.linearization.format import source_text
 
 PRODUCES, SEP, EOS = [100], [101], 0
 
@@ -52,9 +52,9 @@ def test_an_organism_starts_where_the_text_has_a_letter():
 
 
 def test_a_semicolon_breaks_names_with_a_real_tokenizer():
-    from npre.modeling.base_model import train_tokenizer
-    from npre.modeling.constraints import name_breaks
-    from npre.modeling.tokens import piece_texts
+    from npre.base_model.tiny import train_tokenizer
+    from npre.linearization.name_boundaries import name_breaks
+    from npre.linearization.tokens import piece_texts
 
     text = "quercetin; rutin and 6-hydroxyluteolin;kaempferol"
     tokenizer = train_tokenizer([text] * 20, vocab_size=300)
@@ -67,8 +67,8 @@ def test_a_semicolon_breaks_names_with_a_real_tokenizer():
 
 
 def test_spans_are_word_aligned_with_a_real_tokenizer():
-    from npre.modeling.base_model import train_tokenizer
-    from npre.modeling.constraints import grammar_for
+    from npre.base_model.tiny import train_tokenizer
+    from npre.decoding.constraints import grammar_for
 
     tokenizer = train_tokenizer(["Artemisinin was isolated from Artemisia annua."] * 20, 300)
     source = tokenizer.encode("Novel xylomycins from Artemisia annua", add_special_tokens=False)
@@ -94,8 +94,8 @@ def test_spans_are_word_aligned_with_a_real_tokenizer():
 
 
 def test_names_end_before_punctuation_and_never_start_with_it():
-    from npre.modeling.base_model import train_tokenizer
-    from npre.modeling.constraints import grammar_for
+    from npre.base_model.tiny import train_tokenizer
+    from npre.decoding.constraints import grammar_for
 
     text = "Berberine, palmatine and (+)-catechin were found."
     tokenizer = train_tokenizer([text] * 20, 300)
@@ -113,7 +113,7 @@ def test_names_end_before_punctuation_and_never_start_with_it():
 def test_batched_processor_checks_each_row_against_its_own_document():
     import torch
 
-    from npre.modeling.constraints import CopyConstraintProcessor
+    from npre.decoding.constraints import CopyConstraintProcessor
 
     grammars = [grammar([5, 6]), grammar([7, 8])]
     prompt = 3  # rows are left-padded to a 3-token prompt
@@ -130,19 +130,19 @@ def test_batched_processor_checks_each_row_against_its_own_document():
 @pytest.fixture(scope="module")
 def extractor(tmp_path_factory):
     """A tiny GPT-2 pre-trained to copy spans of its input (no relation labels)."""
-    from conftest import one_relation_documents
+    from helpers import one_relation_documents
 
-    from npre.config.params import BaseModelParams, DecodingParams
-    from npre.modeling.base_model import build_tiny_model
-    from npre.modeling.extractor import ExtractorConfig, RelationExtractor
+    from npre.base_model.tiny import build_tiny_model
+    from npre.config.params import DecodingParams, TinyModelParams
+    from npre.decoding.extractor import ExtractorConfig, RelationExtractor
 
     docs = one_relation_documents("Chemical study of {org} gave {chem} and other minor ones.", 6)
     out = tmp_path_factory.mktemp("tiny")
-    params = BaseModelParams(
+    params = TinyModelParams(
         vocab_size=400, n_positions=128, n_embd=32, n_layer=2, n_head=2, pretrain_epochs=3
     )
     build_tiny_model([d.text for d in docs] * 4, params, out, seed=0)
-    config = ExtractorConfig(400, 96, DecodingParams(max_new_tokens=16).model_dump())
+    config = ExtractorConfig(400, 96, DecodingParams(max_new_tokens=16))
     return RelationExtractor.load(out, None, config)
 
 
@@ -174,7 +174,7 @@ def test_batched_generation_answers_exactly_as_one_by_one(extractor, num_beams):
 
 def test_the_batched_documents_mix_prompt_lengths(extractor):
     """A precondition of the batched-equals-one-by-one test: padding really happens."""
-    from npre.modeling.tokens import prompt_ids
+    from npre.linearization.tokens import prompt_ids
 
     lengths = {len(prompt_ids(extractor.tokenizer, t, a, 400, 80)) for t, a in DOCUMENTS}
     assert len(lengths) > 1
@@ -191,7 +191,7 @@ def test_an_output_that_loops_is_ended():
 
 
 def test_spans_are_capped():
-    from npre.modeling.constraints import MAX_SPAN_TOKENS
+    from npre.decoding.constraints import MAX_SPAN_TOKENS
 
     source = list(range(10, 10 + MAX_SPAN_TOKENS + 5))
     g = grammar(source)
@@ -203,7 +203,7 @@ def _generate_with_processor(extractor, prompts, grammars, max_new_tokens, stop_
     import torch
     from transformers import LogitsProcessorList
 
-    from npre.modeling.constraints import CopyConstraintProcessor
+    from npre.decoding.constraints import CopyConstraintProcessor
 
     tok = extractor.tokenizer
     width = max(len(p) for p in prompts)
@@ -229,9 +229,9 @@ def test_pruned_greedy_decoding_answers_as_generate_does(extractor, stop_penalty
     """Dropping finished rows and scoring only allowed tokens changes no answer."""
     import torch
 
-    from npre.modeling.constraints import grammar_for
-    from npre.modeling.greedy import greedy_decode, supports_pruned_greedy
-    from npre.modeling.tokens import prompt_ids, source_of_prompt
+    from npre.decoding.constraints import grammar_for
+    from npre.decoding.greedy import greedy_decode, supports_pruned_greedy
+    from npre.linearization.tokens import prompt_ids, source_of_prompt
 
     tok = extractor.tokenizer
     prompts = [prompt_ids(tok, t, a, 400, 80) for t, a in DOCUMENTS]
@@ -248,9 +248,9 @@ def test_pruned_greedy_decoding_answers_as_generate_does(extractor, stop_penalty
 def test_a_stop_penalty_lengthens_answers(extractor):
     import torch
 
-    from npre.modeling.constraints import grammar_for
-    from npre.modeling.greedy import greedy_decode
-    from npre.modeling.tokens import prompt_ids, source_of_prompt
+    from npre.decoding.constraints import grammar_for
+    from npre.decoding.greedy import greedy_decode
+    from npre.linearization.tokens import prompt_ids, source_of_prompt
 
     tok = extractor.tokenizer
     prompts = [prompt_ids(tok, t, a, 400, 80) for t, a in DOCUMENTS]
@@ -269,10 +269,10 @@ def test_pruned_greedy_decoding_runs_an_unmerged_lora_adapter(extractor):
     import torch
 
     from npre.config.params import TrainParams
-    from npre.modeling.constraints import grammar_for
-    from npre.modeling.greedy import greedy_decode, supports_pruned_greedy
-    from npre.modeling.tokens import prompt_ids, source_of_prompt
-    from npre.modeling.training import prepare_peft_model
+    from npre.decoding.constraints import grammar_for
+    from npre.decoding.greedy import greedy_decode, supports_pruned_greedy
+    from npre.linearization.tokens import prompt_ids, source_of_prompt
+    from npre.training.lora import prepare_peft_model
 
     tok = extractor.tokenizer
     peft_model = prepare_peft_model(extractor.model, TrainParams(lora_r=4))
@@ -302,9 +302,9 @@ def test_pruned_greedy_decoding_with_sliding_window_layers(extractor):
     import torch
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
-    from npre.modeling.constraints import grammar_for
-    from npre.modeling.greedy import greedy_decode, supports_pruned_greedy
-    from npre.modeling.tokens import prompt_ids, source_of_prompt
+    from npre.decoding.constraints import grammar_for
+    from npre.decoding.greedy import greedy_decode, supports_pruned_greedy
+    from npre.linearization.tokens import prompt_ids, source_of_prompt
 
     tok = extractor.tokenizer
     prompts = [prompt_ids(tok, t, a, 400, 80) for t, a in DOCUMENTS]
@@ -347,7 +347,7 @@ def test_pruned_greedy_decoding_with_sliding_window_layers(extractor):
 
 
 def test_draft_tokens_continue_the_latest_earlier_match():
-    from npre.modeling.greedy import draft_tokens
+    from npre.decoding.greedy import draft_tokens
 
     prompt = [1, 5, 6, 7, 8, 9, 2]
     assert draft_tokens(prompt, [5, 6], 3) == [7, 8, 9]  # the name being copied goes on
@@ -363,9 +363,9 @@ def test_lookahead_decoding_answers_as_step_by_step_decoding(extractor, stop_pen
     and needs fewer model passes."""
     import torch
 
-    import npre.modeling.greedy as greedy
-    from npre.modeling.constraints import grammar_for
-    from npre.modeling.tokens import prompt_ids, source_of_prompt
+    import npre.decoding.greedy as greedy
+    from npre.decoding.constraints import grammar_for
+    from npre.linearization.tokens import prompt_ids, source_of_prompt
 
     tok = extractor.tokenizer
     prompts = [prompt_ids(tok, t, a, 400, 80) for t, a in DOCUMENTS]

@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 
 import yaml
-from conftest import ROOT
+from helpers import ROOT
 
 SRC = ROOT / "src"
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from helpers import ROOT
 
 BIN = str(Path(sys.executable).parent)
 COPIED = [
@@ -37,12 +37,8 @@ COPIED = [
     "serving",
 ]
 FAST = {
-    "base_model": {
-        "vocab_size": 1200,
-        "n_embd": 48,
-        "n_layer": 2,
-        "n_head": 2,
-        "pretrain_epochs": 1,
+    "model": {
+        "tiny": {"vocab_size": 1200, "n_embd": 48, "n_layer": 2, "n_head": 2, "pretrain_epochs": 1}
     },
     "select": {"teacher": {"epochs": 1, "max_steps": 3}},
     "train": {"epochs": 2, "max_steps": 6, "eval_from_epoch": 2},

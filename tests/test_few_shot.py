@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import one_relation_documents
+from helpers import one_relation_documents
 
 from npre.config.synthesize_params import SynthesizeParams
-from npre.stages.instructions import build_prompts
 from npre.stages.synthesize import few_shot_for, first_step
 from npre.synthesis.few_shot import FewShot, FewShotError
 from npre.synthesis.generation import GenerationCache
+from npre.synthesis.prompts import build_prompts
 
 SEEDS = one_relation_documents("Chemical study of {org}: {chem} was isolated from it.", 5)
 PROMPTS = [p for seed in SEEDS for p in build_prompts(seed, 1, 2, seed=0)]

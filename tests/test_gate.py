@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from npre.cli import app
 from npre.config.params import ValidateParams
 from npre.data.records import Chemical, Document, Entity, write_documents
-from npre.validation.gate import ALIGNMENT, run_gate, summary
-from npre.validation.text_stats import entity_diversity, lexical_diversity
+from npre.gate.checkpoint import ALIGNMENT, run_gate, summary
+from npre.gate.text_stats import entity_diversity, lexical_diversity
 
 FILLER = " Their structures were elucidated by extensive NMR spectroscopy and HRESIMS data." * 3
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import one_relation_documents, send_json, start_loopback_server
+from helpers import one_relation_documents, send_json, start_loopback_server
 
 from npre.config.synthesize_params import OpenAIParams
 from npre.data.records import write_documents
-from npre.stages.instructions import build_prompts
 from npre.synthesis.generation import GenerationCache, generate_all, keep_best
 from npre.synthesis.openai_backend import OpenAIBackend
+from npre.synthesis.prompts import build_prompts
 
 SEEDS = one_relation_documents(
     "A study of {org} with bioassays and spectroscopy of metabolites.", 6

@@ -7,7 +7,7 @@ import pytest
 
 from npre.config.params import InstructionsParams
 from npre.data.records import Chemical, Document, Entity
-from npre.stages.instructions import build_prompts, class_id, organism_mentions, verbalise
+from npre.synthesis.prompts import build_prompts, class_id, organism_mentions, verbalise
 from npre.text.keywords import (
     EmbeddingKeywords,
     StatisticalKeywords,
@@ -15,12 +15,8 @@ from npre.text.keywords import (
     exclusion_words,
     mmr,
 )
-from npre.text.matching import (
-    alignment_score,
-    contract_suffixes,
-    mentions_chemical,
-    series_name,
-)
+from npre.text.matching import alignment_score, mentions_chemical
+from npre.text.series import contract_suffixes, series_name
 
 NEVER = dict(class_probability=0.0, series_probability=0.0, numbering_probability=0.0)
 ALWAYS = dict(class_probability=1.0, series_probability=1.0, numbering_probability=1.0)

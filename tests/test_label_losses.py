@@ -2,7 +2,7 @@
 
 import pytest
 
-from npre.modeling.label_losses import aggregate, name_spans
+from npre.training.label_losses import aggregate, name_spans
 
 PRODUCES, SEP, EOS = [100, 101], [102], 0
 
@@ -45,5 +45,21 @@ def test_a_longer_label_list_of_well_explained_names_is_not_penalised():
     long = [5, *PRODUCES, 7, *SEP, 5, *PRODUCES, 8, *SEP, 5, *PRODUCES, 9, EOS]
     for target in (short, long):
         losses = [0.2] * len(target)
-        for score in ("worst_name", "mean_token"):
+        for score in ("worst_name_whole_organisms", "worst_name", "mean_token"):
             assert aggregate(losses, name_spans(target, PRODUCES, SEP), score) == pytest.approx(0.2)
+
+
+def test_an_organism_name_is_scored_with_its_first_token():
+    """The first token of an organism label points at the organism the text names: a wrong
+    organism whose rest the model completes from memory (a famous species) is caught by
+    `worst_name_whole_organisms`, not by `worst_name`. Chemicals keep their first token out."""
+    target = [5, 6, *PRODUCES, 7, 8, EOS]  # org(5 6) produces chem(7 8)
+    spans = name_spans(target, PRODUCES, SEP)
+    famous_wrong_organism = [9.0, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]
+    unexpected_chemical_start = [0.1, 0.1, 0.1, 0.1, 6.0, 0.1, 0.1]
+    assert aggregate(famous_wrong_organism, spans, "worst_name") == pytest.approx(0.1)
+    whole = aggregate(famous_wrong_organism, spans, "worst_name_whole_organisms")
+    assert whole == pytest.approx((9.0 + 0.1 * 3) / 4)  # organism + "produces"
+    assert aggregate(
+        unexpected_chemical_start, spans, "worst_name_whole_organisms"
+    ) == pytest.approx(0.1)

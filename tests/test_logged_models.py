@@ -10,7 +10,7 @@ import shutil
 import mlflow
 import pandas as pd
 import pytest
-from conftest import ROOT, one_relation_documents, train_tiny_extractor
+from helpers import ROOT, one_relation_documents, train_tiny_extractor
 
 DOCS = one_relation_documents("Chemical study of {org} gave {chem} and minor ones.", 4)
 FRAME = pd.DataFrame(
@@ -43,10 +43,10 @@ def adapter_in_run(home, experiment, name):
 
 
 def test_the_base_is_stored_once_and_every_variant_is_ranked(backend):
+    from npre.mlops.grid_registration import input_example
     from npre.mlops.logged_models import evaluation_dataset, log_variant, ranked_variants
     from npre.mlops.pyfunc_model import extractor_artifacts
     from npre.mlops.shared_base import folder_digest, log_base_once, write_ref
-    from npre.stages.register import input_example
 
     home, experiment = backend
     ref = log_base_once(home / "base", experiment)
@@ -80,8 +80,8 @@ def test_the_base_is_stored_once_and_every_variant_is_ranked(backend):
 
 
 def test_a_variant_loads_through_the_shared_base_and_answers_as_the_extractor(backend):
+    from npre.decoding.extractor import ExtractorConfig, RelationExtractor
     from npre.mlops.logged_models import ranked_variants
-    from npre.modeling.extractor import ExtractorConfig, RelationExtractor
 
     home, experiment = backend
     best = ranked_variants(experiment)[0]

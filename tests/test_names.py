@@ -1,6 +1,6 @@
 """Names as LOTUS writes them, from the spans an extractor copies (hand-worked answers)."""
 
-from npre.modeling.answers import answer_relations
+from npre.linearization.answers import answer_relations
 from npre.text.names import is_chemical_name, is_organism_name, organism_name
 
 TEXT = (

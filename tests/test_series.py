@@ -1,7 +1,7 @@
 """Derivative series: the expression a text writes, and its members."""
 
-from npre.modeling.series import expand_relations, members
-from npre.text.matching import series_expression as expression_for
+from npre.text.series import expand_relations, members
+from npre.text.series import series_expression as expression_for
 
 TEXT = (
     "Xylomycins A, C, F and G were isolated with amphidinolides A–D and ganoderic "

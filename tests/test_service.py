@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from conftest import ROOT, one_relation_documents, train_tiny_extractor
+from helpers import ROOT, one_relation_documents, train_tiny_extractor
 
 from npre.text.matching import organism_variants
 
@@ -74,10 +74,10 @@ def registry(tmp_path_factory) -> Path:
     import pandas as pd
     from mlflow import MlflowClient
 
+    from npre.mlops.grid_registration import input_example, version_tags
     from npre.mlops.pyfunc_model import extractor_artifacts, log_extractor
     from npre.mlops.registry import register_and_promote
     from npre.mlops.shared_base import log_base_once, write_ref
-    from npre.stages.register import input_example, version_tags
 
     home = tmp_path_factory.mktemp("registry")
     base, adapter = train_tiny_extractor(TRAIN_DOCS, home)
@@ -430,7 +430,7 @@ def test_mlflow_models_serve_answers_invocations_like_the_extractor(registry, ex
     finally:
         mlflow.set_tracking_uri(previous)
     packed = local / "code" / "npre"
-    assert (packed / "modeling" / "extractor.py").is_file()
+    assert (packed / "decoding" / "extractor.py").is_file()
     assert (packed / "mlops" / "pyfunc_model.py").is_file()
 
     command = [f"{BIN}/mlflow", "models", "serve", "-m", URI, "--env-manager", "local"]

@@ -1,6 +1,6 @@
 import pytest
 
-from npre.extraction.champion import ChampionNotFound, load_champion
+from npre.mlops.champion import ChampionNotFound, load_champion
 
 
 def test_no_database_fails_with_the_uri_and_the_fix(tmp_path, monkeypatch):

@@ -6,11 +6,11 @@ import pytest
 
 from npre.config.params import ValidateParams
 from npre.data.records import Chemical, Document, Entity
-from npre.stages.instructions import build_prompts, keyword_candidates
+from npre.gate.checkpoint import run_gate
 from npre.synthesis.backends import TemplateBackend
 from npre.synthesis.generation import GenerationCache, generate_all, keep_best
+from npre.synthesis.prompts import build_prompts, keyword_candidates
 from npre.text.matching import alignment_score
-from npre.validation.gate import run_gate
 
 SEED = Document(
     PMID="1",

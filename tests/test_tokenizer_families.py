@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from npre.modeling.base_model import wrap_tokenizer
-from npre.modeling.constraints import grammar_for, word_boundaries
-from npre.modeling.tokens import (
+from npre.base_model.tiny import wrap_tokenizer
+from npre.decoding.constraints import grammar_for
+from npre.linearization.name_boundaries import word_boundaries
+from npre.linearization.tokens import (
     layout,
     name_ids,
     parse_output_ids,
@@ -66,7 +67,7 @@ def metaspace_tokenizer():
 
 def byte_level_tokenizer():
     """GPT-2 style: "Ġ" marks a leading space."""
-    from npre.modeling.base_model import train_tokenizer
+    from npre.base_model.tiny import train_tokenizer
 
     return train_tokenizer(CORPUS, 300)
 
@@ -210,7 +211,7 @@ def test_outputs_parse_on_tokens_even_without_a_space_after_the_delimiter(tokeni
 def test_a_series_member_is_learnt_as_its_series_expression_once(tokenizer):
     """Labels "amphidinolide A".."C" in a text that writes "amphidinolides A–C": one relation
     with the expression, which the grammar allows and the extractor expands."""
-    from npre.modeling.series import expand_relations
+    from npre.text.series import expand_relations
 
     abstract = "Amphidinium sp. gave amphidinolides A-C and artemisinin."  # toys lack "–"
     pairs = [("Amphidinium sp.", f"amphidinolide {x}") for x in "ABC"]

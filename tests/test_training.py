@@ -3,14 +3,14 @@
 from pathlib import Path
 
 import pytest
-from conftest import one_relation_documents, tiny_train_params
+from helpers import one_relation_documents, tiny_train_params
 
-from npre.config.params import BaseModelParams, DecodingParams, TrainParams
-from npre.modeling.base_model import build_tiny_model
-from npre.modeling.extractor import ExtractorConfig, RelationExtractor
-from npre.modeling.label_losses import document_losses
-from npre.modeling.loading import load_base_model, load_tokenizer
-from npre.modeling.training import prepare_peft_model, save_adapter, train_lora
+from npre.base_model.loading import load_base_model, load_tokenizer
+from npre.base_model.tiny import build_tiny_model
+from npre.config.params import DecodingParams, TinyModelParams, TrainParams
+from npre.decoding.extractor import ExtractorConfig, RelationExtractor
+from npre.training.label_losses import document_losses
+from npre.training.lora import prepare_peft_model, save_adapter, train_lora
 
 DOCS = one_relation_documents(
     "Chemical study of {org} gave {chem} and other minor constituents.", 4
@@ -20,7 +20,7 @@ DOCS = one_relation_documents(
 @pytest.fixture(scope="module")
 def base_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("base")
-    params = BaseModelParams(
+    params = TinyModelParams(
         vocab_size=400, n_embd=64, n_layer=2, n_head=2, pretrain_epochs=1, batch_size=2
     )
     info = build_tiny_model([d.text for d in DOCS] * 3, params, out, seed=0)
@@ -61,7 +61,7 @@ def test_lora_and_qlora_train_on_cpu_and_reload(base_dir, tmp_path, quantization
     assert torch.isfinite(torch.tensor(after))
     assert after < before  # the label loss really went down
     assert result.best_epoch == 6 and result.steps == 12
-    config = ExtractorConfig(1500, 64, DecodingParams(max_new_tokens=8).model_dump())
+    config = ExtractorConfig(1500, 64, DecodingParams(max_new_tokens=8))
     config.save(tmp_path)
     extractor = RelationExtractor.load(base_dir, tmp_path, config)
     found = extractor.extract(DOCS[0].ArticleTitle, DOCS[0].AbstractText)
@@ -83,7 +83,7 @@ def test_the_train_command_runs_unchanged_under_accelerate_launch(base_dir, tmp_
     write_documents(tmp_path / "train.jsonl", DOCS)
     write_documents(tmp_path / "valid.jsonl", DOCS[:2])
     params = {
-        "base": {"seed": 0, "num_threads": 1},
+        "run": {"seed": 0, "num_threads": 1},
         "train": {
             "epochs": 2,
             "batch_size": 1,
@@ -146,7 +146,7 @@ def test_label_losses_and_gradients_equal_the_full_logits_ones(base_dir, quantiz
     (under bf16 autocast: within bf16's precision; the head is cast once, not per chunk)."""
     import torch
 
-    from npre.modeling.training import collate, label_loss, make_examples
+    from npre.training.lora import collate, label_loss, make_examples
 
     precision = "bfloat16" if bf16 else "float32"  # whatever this machine's CPU has
     params = TrainParams(
@@ -209,7 +209,7 @@ def test_bf16_training_validates_by_generation_and_answers_from_the_text(base_di
     model = prepare_peft_model(load_base_model(base_dir), params, seed=0)
     assert model.get_input_embeddings().weight.dtype == torch.bfloat16
     train_lora(model, tokenizer, DOCS, params, seed=0)
-    decoding = DecodingParams(max_new_tokens=24, precision="bfloat16").model_dump()
+    decoding = DecodingParams(max_new_tokens=24, precision="bfloat16")
     config = ExtractorConfig(params.max_input_chars, params.max_length, decoding)
     extractor = RelationExtractor(model, tokenizer, config)
     answers = [extractor.extract(d.ArticleTitle, d.AbstractText).relations for d in DOCS]

@@ -4,8 +4,8 @@ import random
 
 from npre.config.params import InstructionsParams
 from npre.data.records import Chemical, Document, Entity
-from npre.stages.instructions import build_prompts
 from npre.synthesis import template
+from npre.synthesis.prompts import build_prompts
 from npre.synthesis.widening import pool_chemicals, share_chemicals
 
 

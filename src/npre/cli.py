@@ -30,8 +30,8 @@ def _output(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="log debug messages too"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="log warnings and errors only"),
 ) -> None:
-    """Logging and progress output, for every command (npre.console)."""
-    from npre.console import configure
+    """Logging and progress output, for every command (npre.log_setup)."""
+    from npre.log_setup import configure
 
     configure(-1 if quiet else 1 if verbose else 0)
 

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from npre.config.section import Section
+
+ESCAPES = {"\\n": "\n", "\\t": "\t"}
+
+
+def unescape(text: str) -> str:
+    """A written `\\n` or `\\t` as the character: `dvc exp run -S` (Hydra's override
+    grammar) cannot pass a line break, so a stop sequence may spell it out."""
+    for written, char in ESCAPES.items():
+        text = text.replace(written, char)
+    return text
+
+
+StopSequences = Annotated[list[str], AfterValidator(lambda stops: [unescape(s) for s in stops])]
 
 
 class OpenAIParams(Section):
@@ -34,7 +47,7 @@ class TransformersParams(Section):
     # an instruction model: its chat template around the prompt; a base model (or False):
     # the prompt as text to complete, ending in "Abstract:"
     use_chat_template: bool = True  # when the tokenizer has one
-    stop: list[str] = []  # an answer ends before the first of these (e.g. "\n": one paragraph)
+    stop: StopSequences = []  # an answer ends before the first of these ("\n": one paragraph)
     batch_size: int = Field(8, ge=1)
     max_new_tokens: int = Field(512, ge=1)
     do_sample: bool = True
@@ -55,7 +68,7 @@ class LlamaCppParams(Section):
     n_gpu_layers: int = Field(0, ge=-1)  # -1: all layers on the GPU when llama.cpp has one
     chat_format: str | None = None  # None: the GGUF's own chat template
     completion: bool = False  # a base model: the prompt as text to complete, no chat template
-    stop: list[str] = []  # an answer ends before the first of these
+    stop: StopSequences = []  # an answer ends before the first of these
     temperature: float = Field(0.7, ge=0)
     top_p: float = Field(0.95, gt=0, le=1)
     max_tokens: int = Field(512, ge=1)

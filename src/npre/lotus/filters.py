@@ -1,4 +1,4 @@
-"""The `lotus` stage: LOTUS frozen metadata -> filtered relations table (the paper's filters)."""
+"""The paper's filters on LOTUS frozen metadata, read in chunks: the relations table."""
 
 from __future__ import annotations
 

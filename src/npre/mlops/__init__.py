@@ -1,1 +1,1 @@
-"""MLflow: tracking, the registry and its champion alias, the pyfunc model, the model card."""
+"""MLflow: tracking, training runs, the grid's logged models, the registry and its champion."""

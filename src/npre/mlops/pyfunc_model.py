@@ -40,9 +40,9 @@ class ExtractorPythonModel(mlflow.pyfunc.PythonModel):
     """Predicts relations for a DataFrame with `title` and `abstract` columns."""
 
     def load_context(self, context):
+        from npre.decoding.extractor import ExtractorConfig, RelationExtractor
         from npre.lotus.known import LotusIndex
         from npre.mlops.shared_base import resolve_base
-        from npre.modeling.extractor import ExtractorConfig, RelationExtractor
 
         adapter = Path(context.artifacts["adapter"])
         if "base_model" in context.artifacts:  # packed in the model

@@ -19,7 +19,7 @@ def eval_set_hash(path) -> str:
     """The first 16 hex digits of the evaluation set file's sha256."""
     from pathlib import Path
 
-    from npre.modeling.sources import sha256_of
+    from npre.base_model.sources import sha256_of
 
     return sha256_of(Path(path))[:16]
 

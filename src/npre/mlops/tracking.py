@@ -1,4 +1,4 @@
-"""MLflow: the tracking backend, run metadata, the pyfunc model and the champion alias.
+"""MLflow tracking: the backend, the experiment, run tags and the datasets runs record.
 
 Default backend: `sqlite:///mlflow.db` in the project root, artifacts in `mlartifacts/`;
 `MLFLOW_TRACKING_URI` overrides. The project root is the working directory (DVC runs

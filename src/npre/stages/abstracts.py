@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config
+from npre.command_helpers import PARAMS_OPTION, StageTimer, fail, read_config
 from npre.config.params import AbstractsParams
 from npre.data.records import Document, iter_json_lines, write_json
 

@@ -12,16 +12,15 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
-from npre.config.params import BaseModelParams, BaseParams, ModelParams
+from npre.command_helpers import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
+from npre.config.params import ModelParams, RunParams
 from npre.data.records import write_json
 
 
 @dataclass(frozen=True)
 class Config:
-    base: BaseParams
+    run: RunParams
     model: ModelParams
-    base_model: BaseModelParams  # the tiny model only
 
 
 @dataclass(frozen=True)
@@ -33,13 +32,13 @@ class Paths:
 
 def run(config: Config, paths: Paths) -> dict:
     """Materialise the base model; returns its record (also written to the metrics)."""
+    from npre.base_model.materialise import materialise_base_model
     from npre.data.records import read_documents
-    from npre.modeling.base_model import materialise_base_model
 
-    set_threads(config.base.num_threads)
+    set_threads(config.run.num_threads)
     texts = [d.text for path in paths.corpus for d in read_documents(path)]
-    seed = config.base.seed
-    info = materialise_base_model(config.model, config.base_model, texts, paths.out, seed)
+    seed = config.run.seed
+    info = materialise_base_model(config.model, config.model.tiny, texts, paths.out, seed)
     write_json(paths.metrics, info)
     return info
 
@@ -53,8 +52,8 @@ def command(
     params: Path = PARAMS_OPTION,
 ) -> None:
     """Materialise model.base (tiny, package:MODULE, a .gguf, a folder, a hub id) into --out."""
-    from npre.modeling.families import UnsupportedModel
-    from npre.modeling.sources import ModelSourceError
+    from npre.base_model.families import UnsupportedModel
+    from npre.base_model.sources import ModelSourceError
 
     config = read_config(Config, params)
     with StageTimer("base-model"):

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, read_config, set_threads
-from npre.config.params import BaseParams, EvaluateParams, RegisterParams, TrainParams
+from npre.command_helpers import PARAMS_OPTION, StageTimer, read_config, set_threads
+from npre.config.params import EvaluateParams, RegisterParams, RunParams, TrainParams
 from npre.data.records import Document, write_json
 
 if TYPE_CHECKING:
-    from npre.modeling.extractor import RelationExtractor
+    from npre.decoding.extractor import RelationExtractor
 
 BATCH_SIZE = 16  # documents per generate call: about twice the speed of one at a time
 
@@ -58,7 +58,7 @@ def _score_rows(docs: list[Document], rows: list[dict]) -> dict:
 
 @dataclass(frozen=True)
 class Config:
-    base: BaseParams
+    run: RunParams
     evaluate: EvaluateParams
     train: TrainParams  # the input budget of the untrained base model (the baseline)
     register: RegisterParams  # its MLflow experiment
@@ -80,13 +80,13 @@ def run(config: Config, paths: Paths) -> dict:
     `train`: the baseline every trained variant must beat.
     """
     from npre.data.records import read_curated_set
-    from npre.modeling.extractor import ExtractorConfig, RelationExtractor
+    from npre.decoding.extractor import ExtractorConfig, RelationExtractor
 
-    threads = set_threads(config.base.num_threads)
+    threads = set_threads(config.run.num_threads)
     docs = read_curated_set(paths.gold)
     budget_of = ExtractorConfig.load(paths.adapter) if paths.adapter is not None else config.train
     budget = (budget_of.max_input_chars, budget_of.max_length)
-    extractor_config = ExtractorConfig(*budget, config.evaluate.decoding.model_dump())
+    extractor_config = ExtractorConfig(*budget, config.evaluate.decoding)
     extractor = RelationExtractor.load(paths.base, paths.adapter, extractor_config, threads)
     rows = predict(extractor, docs)
     paths.predictions.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config
+from npre.command_helpers import PARAMS_OPTION, StageTimer, fail, read_config
 from npre.config.params import LotusParams
 from npre.data.records import write_json
 

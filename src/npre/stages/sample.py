@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config
-from npre.config.params import BaseParams, SampleParams
+from npre.command_helpers import PARAMS_OPTION, StageTimer, fail, read_config
+from npre.config.params import RunParams, SampleParams
 from npre.data.records import write_json
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def curve_by_sample_size(
 
 @dataclass(frozen=True)
 class Config:
-    base: BaseParams
+    run: RunParams
     sample: SampleParams
 
 
@@ -127,7 +127,7 @@ def run(config: Config, paths: Paths) -> dict[str, int]:
     paths.curves_dir.mkdir(parents=True, exist_ok=True)
     paths.out_dir.mkdir(parents=True, exist_ok=True)
     for sampler in dict.fromkeys(settings.samplers):
-        ranking = rank_per_kingdom(table, settings, sampler, config.base.seed)
+        ranking = rank_per_kingdom(table, settings, sampler, config.run.seed)
         top = ranking[ranking["rank"] <= settings.n_per_kingdom]
         report[sampler] = diversity(table, settings, top["item"].tolist())
         curve_by_sample_size(table, settings, ranking).to_csv(

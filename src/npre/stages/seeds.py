@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, read_config
-from npre.config.params import BaseParams, SeedsParams
+from npre.command_helpers import PARAMS_OPTION, StageTimer, read_config
+from npre.config.params import RunParams, SeedsParams
 from npre.data.records import Chemical, Document, Entity
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def split_documents(
 
 @dataclass(frozen=True)
 class Config:
-    base: BaseParams
+    run: RunParams
     seeds: SeedsParams
 
 
@@ -96,7 +96,7 @@ def run(config: Config, paths: Paths) -> tuple[int, int]:
     from npre.data.records import read_documents, write_documents
 
     docs = label_documents(pd.read_parquet(paths.relations), read_documents(paths.abstracts))
-    train, valid = split_documents(docs, config.seeds.valid_fraction, config.base.seed)
+    train, valid = split_documents(docs, config.seeds.valid_fraction, config.run.seed)
     write_documents(paths.train, train)
     write_documents(paths.valid, valid)
     return len(train), len(valid)

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, read_config, set_threads
-from npre.config.params import BaseParams, SelectParams
+from npre.command_helpers import PARAMS_OPTION, StageTimer, read_config, set_threads
+from npre.config.params import RunParams, SelectParams
 from npre.data.records import Document, write_json
 
 if TYPE_CHECKING:
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 def train_teacher(docs: list[Document], base_dir: Path, params: SelectParams, seed: int):
     """The teacher: a LoRA extractor on the base model, trained on `docs`; (model, tokenizer)."""
-    from npre.modeling.loading import load_base_model, load_tokenizer
-    from npre.modeling.training import prepare_peft_model, train_lora
+    from npre.base_model.loading import load_base_model, load_tokenizer
+    from npre.training.lora import prepare_peft_model, train_lora
 
     if not docs:
         raise ValueError("no documents to select from")
@@ -70,7 +70,7 @@ def keep_lowest(
 def select_documents(
     docs: list[Document], base_dir: Path, params: SelectParams, seed: int
 ) -> tuple[list[Document], pd.DataFrame, dict]:
-    from npre.modeling.label_losses import document_losses
+    from npre.training.label_losses import document_losses
 
     teacher, tokenizer = train_teacher(docs, base_dir, params, seed)
     losses = document_losses(teacher, tokenizer, docs, params.teacher, params.score)
@@ -90,7 +90,7 @@ def loss_histogram(table: pd.DataFrame, bins: int = 20) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Config:
-    base: BaseParams
+    run: RunParams
     select: SelectParams
 
 
@@ -108,9 +108,9 @@ def run(config: Config, paths: Paths) -> dict:
     """Train the teacher, keep the lowest-loss fraction, write everything; returns the report."""
     from npre.data.records import read_documents, write_documents
 
-    set_threads(config.base.num_threads)
+    set_threads(config.run.num_threads)
     docs = read_documents(paths.synthetic)
-    kept, table, report = select_documents(docs, paths.base, config.select, config.base.seed)
+    kept, table, report = select_documents(docs, paths.base, config.select, config.run.seed)
     write_documents(paths.out, kept)
     paths.scores.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(paths.scores, index=False)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
-from npre.config.params import BaseParams
+from npre.command_helpers import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
+from npre.config.params import RunParams
 from npre.config.synthesize_params import SynthesizeParams
 from npre.data.records import Document, write_json
 from npre.synthesis.base import Backend
@@ -114,7 +114,7 @@ def run_synthesis(
 
 @dataclass(frozen=True)
 class Config:
-    base: BaseParams
+    run: RunParams
     synthesize: SynthesizeParams
 
 
@@ -143,9 +143,9 @@ def run(config: Config, paths: Paths) -> tuple[int, dict]:
     from npre.data.records import read_documents, write_documents
     from npre.synthesis.backends import concurrency, make_backend
 
-    settings, seed = config.synthesize, config.base.seed
+    settings, seed = config.synthesize, config.run.seed
     if settings.backend == "transformers" or any(s.kind == "crossmodal" for s in settings.chain):
-        set_threads(config.base.num_threads)  # in-process models
+        set_threads(config.run.num_threads)  # in-process models
     prompt_docs = read_documents(paths.prompts)
     few_shot = few_shot_for(settings, prompt_docs, paths.seeds)
     store = GenerationCache(paths.cache)

@@ -10,19 +10,18 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
+from npre.command_helpers import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
 from npre.config.params import (
     QUANTIZATION,
-    BaseParams,
     EvaluateParams,
     RegisterParams,
+    RunParams,
     TrainParams,
 )
 from npre.data.records import Document, write_json
-from npre.mlops.tracking import RUN_FILE
 
 if TYPE_CHECKING:
-    from npre.modeling.extractor import RelationExtractor
+    from npre.decoding.extractor import RelationExtractor
 
 
 # every epoch's record has every key (null where not validated): DVC plots the history
@@ -36,7 +35,7 @@ def _curve_point(record: dict) -> dict:
 
 @dataclass(frozen=True)
 class Config:
-    base: BaseParams
+    run: RunParams
     train: TrainParams
     evaluate: EvaluateParams  # its decoding settings: validation F1 by generation
     register: RegisterParams  # its MLflow experiment
@@ -56,8 +55,8 @@ def validation_scores(
     extractor: RelationExtractor, docs: list[Document], params: TrainParams
 ) -> dict:
     """F1 by generation and the mean label loss on the validation documents."""
-    from npre.modeling.label_losses import document_losses
     from npre.scoring.metric import score
+    from npre.training.label_losses import document_losses
 
     gold = {d.PMID: d.label_pairs() for d in docs}
     found = extractor.extract_many([(d.ArticleTitle, d.AbstractText) for d in docs], 16)
@@ -73,28 +72,25 @@ def run(config: Config, paths: Paths) -> dict | None:
     validates, logs to MLflow, writes the adapter and metrics and returns the summary
     (others: None).
     """
-    import mlflow
-
+    from npre.base_model.loading import load_base_model, load_tokenizer
+    from npre.base_model.sources import read_record
     from npre.data.records import read_documents
-    from npre.mlops.tracking import documents_dataset, run_tags, setup
-    from npre.modeling.extractor import ExtractorConfig, RelationExtractor
-    from npre.modeling.loading import load_base_model, load_tokenizer, use_bf16
-    from npre.modeling.loop import make_accelerator, optimizer_name
-    from npre.modeling.sources import read_record
-    from npre.modeling.training import prepare_peft_model, save_adapter, train_lora
+    from npre.decoding.extractor import ExtractorConfig, RelationExtractor
+    from npre.hardware import use_bf16
+    from npre.mlops.training_run import log_training_run
+    from npre.training.loop import make_accelerator, optimizer_name
+    from npre.training.lora import prepare_peft_model, save_adapter, train_lora
 
     params, decoding = config.train, config.evaluate.decoding
-    seed, variant, base_dir, out_dir = config.base.seed, config.variant, paths.base, paths.out
-    threads = set_threads(config.base.num_threads)
+    seed, variant, base_dir, out_dir = config.run.seed, config.variant, paths.base, paths.out
+    threads = set_threads(config.run.num_threads)
     train_sets = {str(path): read_documents(path) for path in paths.train_files}
     valid_path, valid_docs = str(paths.valid), read_documents(paths.valid)
     train_docs = [doc for docs in train_sets.values() for doc in docs]
     accelerator = make_accelerator()  # before loading: it picks this process's device
     tokenizer = load_tokenizer(base_dir)
     model = prepare_peft_model(load_base_model(base_dir, params.quantization), params, seed)
-    extractor_config = ExtractorConfig(
-        params.max_input_chars, params.max_length, decoding.model_dump()
-    )
+    extractor_config = ExtractorConfig(params.max_input_chars, params.max_length, decoding)
     extractor = RelationExtractor(model, tokenizer, extractor_config)
 
     def save_best() -> None:
@@ -104,37 +100,31 @@ def run(config: Config, paths: Paths) -> dict | None:
     if not accelerator.is_main_process:
         train_lora(model, tokenizer, train_docs, params, seed, accelerator=accelerator)
         return None
-    setup(config.register.experiment)
     run_name = f"train-{variant}" if variant else f"train-{params.quantization}"
-    # CPU, memory and disk use beside the training curves (psutil; every 10 s by default,
-    # MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL overrides)
-    with mlflow.start_run(run_name=run_name, log_system_metrics=True) as run:
-        tags = {**run_tags([*train_sets, valid_path, str(base_dir)]), "npre.stage": "train"}
-        if variant:
-            tags["npre.variant"] = variant
-        mlflow.set_tags(tags)
-        mlflow.log_params(
-            {
-                **params.model_dump(),
-                "num_threads": threads,
-                "seed": seed,
-                "decoding": json.dumps(decoding.model_dump()),
-                "base_model": str(base_dir),
-                "train_files": json.dumps(list(train_sets)),
-                "processes": accelerator.num_processes,
-                # the hardware choices `auto` resolved to on this machine
-                "device": str(accelerator.device),
-                "compute_dtype": "bfloat16" if use_bf16(params.precision) else "float32",
-                "optimizer": optimizer_name(),
-                "base_model_source": read_record(base_dir).get("source"),
-            }
-        )
-        for path, docs in train_sets.items():
-            dataset = documents_dataset(docs, path, Path(path).stem)
-            mlflow.log_input(dataset, context="training")
-        mlflow.log_input(
-            documents_dataset(valid_docs, valid_path, Path(valid_path).stem), context="validation"
-        )
+    logged_params = {
+        **params.model_dump(),
+        "num_threads": threads,
+        "seed": seed,
+        "decoding": json.dumps(decoding.model_dump()),
+        "base_model": str(base_dir),
+        "train_files": json.dumps(list(train_sets)),
+        "processes": accelerator.num_processes,
+        # the hardware choices `auto` resolved to on this machine
+        "device": str(accelerator.device),
+        "compute_dtype": "bfloat16" if use_bf16(params.precision) else "float32",
+        "optimizer": optimizer_name(),
+        "base_model_source": read_record(base_dir).get("source"),
+    }
+    with log_training_run(
+        config.register.experiment,
+        run_name,
+        variant,
+        train_sets,
+        (valid_path, valid_docs),
+        base_dir,
+        logged_params,
+        out_dir,
+    ) as tracked:
         result = train_lora(
             model,
             tokenizer,
@@ -146,27 +136,21 @@ def run(config: Config, paths: Paths) -> dict | None:
             else None,
             save_best=save_best,
             eval_from_epoch=params.eval_from_epoch,
-            on_epoch=lambda record: mlflow.log_metrics(
-                {k: v for k, v in record.items() if k != "epoch"}, step=record["epoch"]
-            ),
+            on_epoch=tracked.log_epoch,
             accelerator=accelerator,
         )
-        summary = {
-            "best_epoch": result.best_epoch,
-            "best_valid_f1": result.best_valid_f1,
-            "steps": result.steps,
-            "tokens_per_second": round(result.tokens_per_second, 1),
-            "train_documents": len(train_docs),
-            "history": [_curve_point(record) for record in result.history],
-            "quantization": params.quantization,
-            "variant": variant,
-            "processes": accelerator.num_processes,
-        }
-        mlflow.log_metrics(
-            {"best_epoch": result.best_epoch, "tokens_per_second": result.tokens_per_second}
-        )
-        record = {"run_id": run.info.run_id, "experiment_id": run.info.experiment_id}
-        (out_dir / RUN_FILE).write_text(json.dumps(record) + "\n")
+        tracked.log_result(result.best_epoch, result.tokens_per_second)
+    summary = {
+        "best_epoch": result.best_epoch,
+        "best_valid_f1": result.best_valid_f1,
+        "steps": result.steps,
+        "tokens_per_second": round(result.tokens_per_second, 1),
+        "train_documents": len(train_docs),
+        "history": [_curve_point(record) for record in result.history],
+        "quantization": params.quantization,
+        "variant": variant,
+        "processes": accelerator.num_processes,
+    }
     write_json(paths.metrics, summary)
     return summary
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config
+from npre.command_helpers import PARAMS_OPTION, StageTimer, fail, read_config
 from npre.config.params import ValidateParams
 from npre.data.records import write_json
 
@@ -41,8 +41,8 @@ def run(config: Config, paths: Paths):
     import tempfile
 
     from npre.data.records import read_documents, write_documents
-    from npre.validation.gate import data_docs_dir, run_gate, scratch_project, summary
-    from npre.validation.gate_report import gate_markdown
+    from npre.gate.checkpoint import data_docs_dir, run_gate, scratch_project, summary
+    from npre.gate.report import gate_markdown
 
     with tempfile.TemporaryDirectory() as scratch:
         project = scratch_project(paths.gx_root, Path(scratch))

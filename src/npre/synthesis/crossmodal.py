@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 
 from npre.config.synthesize_params import CrossModalStepParams
+from npre.hardware import pick_device, pick_dtype
 from npre.synthesis.base import BackendError, GenerationError, missing_extra
-from npre.synthesis.devices import pick_device, pick_dtype
 
 log = logging.getLogger(__name__)
 

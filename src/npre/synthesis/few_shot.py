@@ -69,4 +69,4 @@ class FewShot:
 
     def apply(self, prompt: Document) -> Document:
         """The prompt with its examples in front: what the backend (and its cache key) sees."""
-        return prompt.model_copy(update={"prompt": self.render(prompt)}) if self.k else prompt
+        return prompt.model_copy(update={"prompt": self.render(prompt)})

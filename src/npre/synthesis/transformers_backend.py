@@ -15,8 +15,8 @@ import threading
 
 from npre.config.synthesize_params import TransformersParams
 from npre.data.records import Document
+from npre.hardware import pick_device, pick_dtype
 from npre.synthesis.base import BackendError, GenerationError
-from npre.synthesis.devices import pick_device, pick_dtype
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,10 @@ class TransformersBackend:
                 f"synthesize.transformers.max_new_tokens {params.max_new_tokens} leaves no room "
                 f"for the prompt in the model's {positions} positions"
             )
+        # generate's settings, built once: the cache key's, with `stop` as transformers takes it
+        self._generate_kwargs = {k: v for k, v in self.sampling.items() if k != "stop"}
+        if self.stop:
+            self._generate_kwargs |= {"stop_strings": self.stop, "tokenizer": self.tokenizer}
         self._lock = threading.Lock()  # sampling seeds the global torch RNG
         self._torch = torch
         log.info(
@@ -110,12 +114,10 @@ class TransformersBackend:
                 max_length=self.max_input_tokens,
                 add_special_tokens=not self.chat,  # a chat template writes its own specials
             ).to(self.device)
-            stopping = {"stop_strings": self.stop, "tokenizer": self.tokenizer} if self.stop else {}
-            settings = {k: v for k, v in self.sampling.items() if k != "stop"}
             with self._lock, torch.inference_mode():
                 torch.manual_seed(batch_seed(seed, items))
                 output = self.lm.generate(
-                    **encoded, pad_token_id=self.tokenizer.pad_token_id, **settings, **stopping
+                    **encoded, pad_token_id=self.tokenizer.pad_token_id, **self._generate_kwargs
                 )
         except (RuntimeError, ValueError, IndexError) as exc:  # e.g. CUDA out of memory
             raise GenerationError(f"{type(exc).__name__}: {str(exc)[:200]}") from None

@@ -1,1 +1,1 @@
-"""Text matching: name normalisation and variants, keywords, stopwords."""
+"""Text: the mention rule, names, derivative series, evidence spans, keywords, stopwords."""

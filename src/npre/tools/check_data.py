@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import fail
+from npre.command_helpers import fail
 from npre.data.records import write_json
 
 
@@ -23,8 +23,8 @@ def command(
     """Run the data-quality checkpoints on a LOTUS table and an evaluation set (the CI gate)."""
     from npre.data.records import RecordError, read_curated_set
     from npre.data.tables import TableError, read_table
+    from npre.gate.data_checks import run_checks
     from npre.lotus.filters import REQUIRED_COLUMNS
-    from npre.validation.data_checks import run_checks
 
     try:
         results = run_checks(

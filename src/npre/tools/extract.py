@@ -8,14 +8,14 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
-from npre.config.params import AbstractsParams, BaseParams
+from npre.command_helpers import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
+from npre.config.params import AbstractsParams, RunParams
 from npre.data.records import write_json
 
 
 @dataclass(frozen=True)
 class Config:
-    base: BaseParams
+    run: RunParams
     abstracts: AbstractsParams  # the PubMed client, for a PMID list
 
 
@@ -41,12 +41,12 @@ def command(
     """
     from tqdm import tqdm
 
-    from npre.extraction.bulk import BulkInputError, extract_to_file, read_inputs, summarise
-    from npre.extraction.champion import ChampionNotFound, load_champion
+    from npre.bulk.local import BulkInputError, extract_to_file, read_inputs, summarise
+    from npre.mlops.champion import ChampionNotFound, load_champion
 
     config = read_config(Config, params)
     settings = config.abstracts
-    set_threads(config.base.num_threads)
+    set_threads(config.run.num_threads)
 
     def fetch_pmids(pmids: list[str]) -> dict[str, dict]:
         from npre.clients.pubmed import EutilsClient, PubMedError, fetch_into_cache

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import fail
+from npre.command_helpers import fail
 
 
 def command(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from npre.commandline import fail
+from npre.command_helpers import fail
 from npre.data.records import write_json
 
 

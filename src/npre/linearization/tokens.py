@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from npre.modeling.linearize import RELATION_VERB, SEPARATOR, source_text
+from npre.linearization.format import RELATION_VERB, SEPARATOR, source_text
 
 
 @dataclass
@@ -145,8 +145,8 @@ def target_ids(
     A name the text does not state is tokenised as after a space, or, with `stated_only`,
     its relation is left out.
     """
-    from npre.modeling.constraints import word_boundaries
-    from npre.text.matching import series_expression
+    from npre.linearization.name_boundaries import word_boundaries
+    from npre.text.series import series_expression
 
     spec = layout(tokenizer)
     pieces = piece_texts(tokenizer, source)
@@ -181,7 +181,8 @@ def _text_order(text: str):
     chemical. Relations are written in that order, so the extractor reads the text once,
     left to right, instead of recalling which of a list it has written. Unstated names go
     last. Whitespace is ignored (some tokenizers decode "(+)-catechin" as "( + ) - catechin")."""
-    from npre.text.matching import organism_variants, series_expression
+    from npre.text.matching import organism_variants
+    from npre.text.series import series_expression
 
     compact = re.sub(r"\s+", "", text.lower())
 

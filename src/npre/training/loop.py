@@ -64,7 +64,7 @@ def make_accelerator():
     from accelerate import Accelerator
     from accelerate.utils import InitProcessGroupKwargs
 
-    from npre.modeling.loading import has_cuda
+    from npre.hardware import has_cuda
 
     # the other processes wait while the main one validates by generation: a long wait
     # on a large validation set must not trip the collective-communication watchdog
@@ -74,7 +74,7 @@ def make_accelerator():
 
 def optimizer_name() -> str:
     """The optimizer this machine trains with (recorded in the MLflow run)."""
-    from npre.modeling.loading import has_cuda
+    from npre.hardware import has_cuda
 
     return "PagedAdamW8bit" if has_cuda() else "AdamW"
 
@@ -112,7 +112,7 @@ def run_loop(
     """
     import torch
 
-    from npre.modeling.memory import release_freed_memory
+    from npre.training.memory import release_freed_memory
 
     accelerator = accelerator or make_accelerator()
     trainable = [p for p in model.parameters() if p.requires_grad]

@@ -1,9 +1,6 @@
-"""The `base-model` stage: materialise `model.base` into one folder every stage reads.
-
-A pretrained source (a GGUF from a package or a file, a folder, a hub id) is loaded and
-saved as safetensors (`npre.modeling.sources`). `tiny` is built here, no hub: a byte-level
-BPE tokenizer trained on the corpus and a small GPT-2 pre-trained on it as a causal LM
-(with span recall), for tests and the quick profile.
+"""The tiny base model (`model.base: tiny`), built here with no hub: a byte-level BPE
+tokenizer trained on the corpus and a small GPT-2 pre-trained on it as a causal LM (with
+span recall), for tests and the quick profile.
 """
 
 from __future__ import annotations
@@ -12,7 +9,7 @@ import math
 import random
 from pathlib import Path
 
-from npre.config.params import BaseModelParams, ModelParams
+from npre.config.params import TinyModelParams
 
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>"]
 
@@ -46,7 +43,7 @@ def wrap_tokenizer(tokenizer):
     )
 
 
-def build_model(tokenizer, params: BaseModelParams):
+def build_model(tokenizer, params: TinyModelParams):
     from transformers import GPT2Config, GPT2LMHeadModel
 
     config = GPT2Config(
@@ -92,11 +89,11 @@ def span_recall_example(
 
 
 def pretrain(
-    model, tokenizer, corpus: list[str], params: BaseModelParams, seed: int
+    model, tokenizer, corpus: list[str], params: TinyModelParams, seed: int
 ) -> list[float]:
     """Causal-LM training on the corpus, each document as a span-recall example; returns
-    the mean loss of each epoch. The one training loop (`npre.modeling.loop`)."""
-    from npre.modeling.loop import LoopSettings, run_loop
+    the mean loss of each epoch. The one training loop (`npre.training.loop`)."""
+    from npre.training.loop import LoopSettings, run_loop
 
     if params.pretrain_epochs == 0 or not corpus:
         return []
@@ -139,11 +136,11 @@ def pretrain(
     return run_loop(model, settings, epoch_batches, batch_loss, desc="pretrain").epoch_losses
 
 
-def build_tiny_model(corpus: list[str], params: BaseModelParams, out_dir: Path, seed: int) -> dict:
+def build_tiny_model(corpus: list[str], params: TinyModelParams, out_dir: Path, seed: int) -> dict:
     """Train the tokenizer, build and pre-train the model, save both to `out_dir`."""
     import torch
 
-    from npre.modeling.sources import save_materialised
+    from npre.base_model.sources import save_materialised
 
     torch.manual_seed(seed)
     tokenizer = train_tokenizer(corpus, params.vocab_size)
@@ -155,25 +152,5 @@ def build_tiny_model(corpus: list[str], params: BaseModelParams, out_dir: Path, 
         "sha256": None,
         "pretrain_loss": losses[-1] if losses else None,
         "pretrain_loss_per_epoch": losses,
-    }
-    return save_materialised(model, tokenizer, out_dir, record)
-
-
-def materialise_base_model(
-    model_params: ModelParams, tiny: BaseModelParams, corpus: list[str], out_dir: Path, seed: int
-) -> dict:
-    """`models/base` from `model.base`; returns the record written beside it."""
-    from npre.modeling.sources import load_source, resolve, save_materialised, verify
-
-    source = resolve(model_params.base)
-    if source.kind == "tiny":
-        return build_tiny_model(corpus, tiny, out_dir, seed)
-    sha256 = verify(source, model_params.sha256)
-    model, tokenizer = load_source(source)
-    record = {
-        "source": model_params.base,
-        "kind": source.kind,
-        "file": source.path.name if source.path else None,
-        "sha256": sha256,
     }
     return save_materialised(model, tokenizer, out_dir, record)

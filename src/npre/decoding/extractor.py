@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from npre.config.params import DecodingParams
-from npre.modeling.answers import answer_relations
-from npre.modeling.tokens import layout, parse_output_ids, prompt_ids, source_of_prompt
+from npre.linearization.answers import answer_relations
+from npre.linearization.tokens import layout, parse_output_ids, prompt_ids, source_of_prompt
 
 CONFIG_FILE = "extractor.json"
 
@@ -23,16 +23,21 @@ class Extraction:
 
 @dataclass
 class ExtractorConfig:
+    """What an adapter folder records beside the weights: the input budget it was trained
+    with and the decoding settings it answers with (`extractor.json`)."""
+
     max_input_chars: int
     max_length: int
-    decoding: dict
+    decoding: DecodingParams
 
     def save(self, directory: Path) -> None:
-        (Path(directory) / CONFIG_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n")
+        record = {**asdict(self), "decoding": self.decoding.model_dump()}
+        (Path(directory) / CONFIG_FILE).write_text(json.dumps(record, indent=2) + "\n")
 
     @classmethod
     def load(cls, directory: Path) -> ExtractorConfig:
-        return cls(**json.loads((Path(directory) / CONFIG_FILE).read_text()))
+        record = json.loads((Path(directory) / CONFIG_FILE).read_text())
+        return cls(**{**record, "decoding": DecodingParams.model_validate(record["decoding"])})
 
 
 class RelationExtractor:
@@ -42,7 +47,7 @@ class RelationExtractor:
         self.model = model
         self.tokenizer = tokenizer
         self.config = config
-        self.decoding = DecodingParams.model_validate(config.decoding)
+        self.decoding = config.decoding
 
     @classmethod
     def load(
@@ -54,7 +59,8 @@ class RelationExtractor:
     ):
         import torch
 
-        from npre.modeling.loading import load_base_model, load_tokenizer, use_bf16
+        from npre.base_model.loading import load_base_model, load_tokenizer
+        from npre.hardware import use_bf16
 
         if num_threads:
             torch.set_num_threads(num_threads)
@@ -65,7 +71,7 @@ class RelationExtractor:
 
             model = PeftModel.from_pretrained(model, str(adapter_dir))
             model = model.merge_and_unload()  # same outputs, faster decoding
-        if use_bf16(DecodingParams.model_validate(config.decoding).precision):
+        if use_bf16(config.decoding.precision):
             model = model.to(torch.bfloat16)  # half the memory traffic per decoding step
         model.eval()
         return cls(model, tokenizer, config)
@@ -147,8 +153,8 @@ class RelationExtractor:
         if dec.copy_constrained:
             from transformers import LogitsProcessorList
 
-            from npre.modeling.constraints import CopyConstraintProcessor, grammar_for
-            from npre.modeling.greedy import greedy_decode, supports_pruned_greedy
+            from npre.decoding.constraints import CopyConstraintProcessor, grammar_for
+            from npre.decoding.greedy import greedy_decode, supports_pruned_greedy
 
             grammars = [
                 grammar_for(self.tokenizer, source_of_prompt(self.tokenizer, ids))
@@ -191,7 +197,7 @@ class RelationExtractor:
         (a model in training: its frozen embedding may be bf16 already, its LoRA is not)."""
         import torch
 
-        from npre.modeling.loading import use_bf16
+        from npre.hardware import use_bf16
 
         still_fp32 = any(p.dtype == torch.float32 for p in self.model.parameters())
         enabled = use_bf16(self.decoding.precision) and still_fp32

@@ -4,33 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-def has_cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def cpu_supports_bf16() -> bool:
-    """bfloat16 matmuls in hardware (AVX512-BF16 or AMX): autocast pays off there only."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return " avx512_bf16" in flags or " amx_bf16" in flags
-
-
-def use_bf16(precision: str = "auto") -> bool:
-    """Whether to compute in bfloat16: `model.precision`, where `auto` asks the hardware."""
-    import torch
-
-    if precision == "float32":
-        return False
-    if precision == "bfloat16":
-        return True
-    if has_cuda():
-        return torch.cuda.is_bf16_supported()
-    return cpu_supports_bf16()
+from npre.hardware import has_cuda
 
 
 def load_tokenizer(model_dir: Path):

@@ -8,6 +8,12 @@ document by its worst name. The first token of a name is a choice among the name
 text states (uncertain even when the label is right); the rest is a copy when the text
 states the name, and stays surprising when it does not. Neither score grows with the
 length of the label list by itself: both are means over a name or a document.
+`worst_name_whole_organisms` (the default): `worst_name`, but an organism name is scored
+by all its tokens. A document usually names one producing organism, so the first token of
+an organism label points at it: a teacher trained deep enough (LoRA on the top 9 layers)
+predicts it for a right label (median loss 0.2 on clean documents) and cannot for another
+document's organism (9.9), whose rest is then a completion the base model knows by heart
+(a famous species) and would pass `worst_name`. Chemicals keep their first token out.
 Measured with benchmarks/bench_teacher_noise.py (README).
 """
 
@@ -17,7 +23,7 @@ from typing import Literal
 
 from npre.data.records import Document
 
-Score = Literal["worst_name", "mean_token"]
+Score = Literal["worst_name_whole_organisms", "worst_name", "mean_token"]
 
 
 def name_spans(target: list[int], produces: list[int], separator: list[int]) -> list[list[int]]:
@@ -50,8 +56,13 @@ def aggregate(losses: list[float], spans: list[list[int]], score: Score) -> floa
         return 0.0
     if score == "mean_token" or not spans:
         return sum(losses) / len(losses)
-    tails = [span[1:] or span for span in spans if span]  # after the name's first token
-    return max(sum(losses[i] for i in tail) / len(tail) for tail in tails)
+    whole_organisms = score == "worst_name_whole_organisms"
+    scored = [  # names alternate: organism, chemical, organism, ... (`name_spans`)
+        span if whole_organisms and position % 2 == 0 else span[1:] or span
+        for position, span in enumerate(spans)
+        if span
+    ]
+    return max(sum(losses[i] for i in tokens) / len(tokens) for tokens in scored)
 
 
 def label_token_losses_by_document(
@@ -60,8 +71,8 @@ def label_token_losses_by_document(
     """Each document's label-token losses given its text, with the label ids they score."""
     import torch
 
-    from npre.modeling.loading import use_bf16
-    from npre.modeling.training import collate, label_token_losses, make_examples
+    from npre.hardware import use_bf16
+    from npre.training.lora import collate, label_token_losses, make_examples
 
     device = next(model.parameters()).device
     bf16 = use_bf16(params.precision)
@@ -84,7 +95,7 @@ def document_losses(
     model, tokenizer, docs: list[Document], params, score: Score = "mean_token"
 ) -> list[float]:
     """One label loss per document given its text (see the module docstring for `score`)."""
-    from npre.modeling.tokens import layout
+    from npre.linearization.tokens import layout
 
     spec = layout(tokenizer)
     scores = []

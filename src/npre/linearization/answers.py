@@ -6,8 +6,8 @@ spans that name no organism or no chemical are dropped; a relation is answered o
 
 from __future__ import annotations
 
-from npre.modeling.series import expand_relations
 from npre.text.names import is_chemical_name, is_organism_name, organism_name
+from npre.text.series import expand_relations
 
 
 def answer_relations(pairs: list[tuple[str, str]], text: str) -> list[tuple[str, str]]:

@@ -46,7 +46,7 @@ def fail(message: str) -> NoReturn:
 
 
 def set_threads(threads: int) -> int:
-    """Set torch's CPU threads (`base.num_threads`) and return the count."""
+    """Set torch's CPU threads (`run.num_threads`) and return the count."""
     import torch
 
     torch.set_num_threads(threads)

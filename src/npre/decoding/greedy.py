@@ -12,7 +12,7 @@ change, only the time.
 
 from __future__ import annotations
 
-from npre.modeling.constraints import SpanGrammar
+from npre.decoding.constraints import SpanGrammar
 
 
 def transformer_body(model):
@@ -50,7 +50,7 @@ def greedy_decode(
     """
     import torch
 
-    from npre.modeling.kv_cache import preallocated_cache
+    from npre.decoding.kv_cache import preallocated_cache
 
     device = next(model.parameters()).device
     body = transformer_body(model)
@@ -192,7 +192,7 @@ def _decode_alone(
     """
     import torch
 
-    from npre.modeling.kv_cache import truncate
+    from npre.decoding.kv_cache import truncate
 
     generated = list(generated)
     token = generated[-1]  # chosen, not yet run through the model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from npre.data.records import Document
-from npre.validation.expectations import labelled_text
+from npre.gate.expectations import labelled_text
 
 
 def document_frame(docs: list[Document]) -> pd.DataFrame:

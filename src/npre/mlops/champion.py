@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from npre.decoding.extractor import RelationExtractor
 from npre.lotus.known import LotusIndex
-from npre.modeling.extractor import RelationExtractor
 
 FIX_MLFLOW = (
     "Run `make demo` (or `dvc repro`) to train and register a champion, or set "

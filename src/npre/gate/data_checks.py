@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from npre.data.records import Document
-from npre.validation.expectations import ExpectColumnValuesToHaveAlignedLabels, labelled_text
-from npre.validation.gate import ensure_checkpoint, failures_by_id, get_context
+from npre.gate.checkpoint import ensure_checkpoint, failures_by_id, get_context
+from npre.gate.expectations import ExpectColumnValuesToHaveAlignedLabels, labelled_text
 
 LOTUS_SUITE = "lotus_relations"
 EVAL_SUITE = "evaluation_set"

@@ -1,4 +1,4 @@
-"""Where a base model comes from (`model.base`), and materialising it into one folder.
+"""Where a base model comes from (`model.base`): resolving, verifying, loading, saving it.
 
 `model.base` is one of:
 - `tiny`: a small GPT-2 built and pre-trained locally (tests, the quick profile);
@@ -136,7 +136,7 @@ def load_source(source: ModelSource):
 
 def save_materialised(model, tokenizer, out_dir: Path, record: dict) -> dict:
     """Write the model (safetensors), tokenizer and the source record to `out_dir`."""
-    from npre.modeling.families import family_of
+    from npre.base_model.families import family_of
 
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir, safe_serialization=True)

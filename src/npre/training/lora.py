@@ -1,7 +1,7 @@
 """(Q)LoRA fine-tuning of a causal LM on linearised documents.
 
 Used by `train` (the extractor) and `select` (the teacher), through the one training loop
-(`npre.modeling.loop`): dynamic padding, the loss on label tokens only; validation F1 by
+(`npre.training.loop`): dynamic padding, the loss on label tokens only; validation F1 by
 generation after each epoch from `eval_from_epoch`, on the main process; the best
 adapter is kept.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from npre.config.params import ModelTrainingParams
 from npre.data.records import Document
-from npre.modeling.loop import LoopSettings, make_accelerator, run_loop
-from npre.modeling.tokens import Example, training_example
+from npre.linearization.tokens import Example, training_example
+from npre.training.loop import LoopSettings, make_accelerator, run_loop
 
 
 @dataclass
@@ -31,7 +31,7 @@ class TrainResult:
 def lora_config(params: ModelTrainingParams, model):
     from peft import LoraConfig
 
-    from npre.modeling.families import lora_targets, stores_transposed, top_layers
+    from npre.base_model.families import lora_targets, stores_transposed, top_layers
 
     return LoraConfig(
         r=params.lora_r,
@@ -51,7 +51,8 @@ def prepare_peft_model(base_model, params: ModelTrainingParams, seed: int = 0):
     import torch
     from peft import get_peft_model, prepare_model_for_kbit_training
 
-    from npre.modeling.loading import store_frozen_embeddings_in_bf16, use_bf16
+    from npre.base_model.loading import store_frozen_embeddings_in_bf16
+    from npre.hardware import use_bf16
 
     if params.quantization == "4bit":
         base_model = prepare_model_for_kbit_training(base_model, use_gradient_checkpointing=False)
@@ -103,7 +104,7 @@ def label_token_losses(model, ids, labels, mask, bf16: bool = False):
     """
     import torch
 
-    from npre.modeling.label_head import head_token_losses
+    from npre.training.label_head import head_token_losses
 
     targets = labels[:, 1:]
     keep = (targets != -100).any(dim=0).nonzero().squeeze(-1)
@@ -191,7 +192,7 @@ def train_lora(
     """
     import torch
 
-    from npre.modeling.loading import use_bf16
+    from npre.hardware import use_bf16
 
     accelerator = accelerator or make_accelerator()
     main = accelerator.is_main_process

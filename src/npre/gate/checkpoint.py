@@ -4,7 +4,7 @@ The GX project lives in `expectations/gx` (a file data context): the suite, vali
 definition and checkpoint are committed JSON; thresholds are suite parameters filled from
 `params.yaml` at run time. `ensure_project` writes any piece that is missing, so a fresh
 context and the committed one are the same. Label alignment is the custom
-`ExpectColumnValuesToHaveAlignedLabels` (`npre.validation.expectations`), registered with
+`ExpectColumnValuesToHaveAlignedLabels` (`npre.gate.expectations`), registered with
 GX before the context loads the suite.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 
 from npre.config.params import ValidateParams
 from npre.data.records import Document
-from npre.validation.expectations import ExpectColumnValuesToHaveAlignedLabels
-from npre.validation.features import document_frame
-from npre.validation.text_stats import synthetic_set_metrics
+from npre.gate.expectations import ExpectColumnValuesToHaveAlignedLabels
+from npre.gate.features import document_frame
+from npre.gate.text_stats import synthetic_set_metrics
 
 SUITE = "synthetic_docs"
 DATASOURCE = "npre_frames"

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from npre.extraction.evidence import relation_evidence
+from npre.text.evidence import relation_evidence
 
 JSON_LINES = {".jsonl", ".ndjson"}
 PMID_LISTS = {".txt", ".pmids"}

@@ -1,0 +1,1 @@
+"""Bulk extraction over many abstracts, for completing LOTUS: inputs, engines, outputs."""

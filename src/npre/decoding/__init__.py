@@ -1,0 +1,1 @@
+"""Inference: `RelationExtractor` and its copy-constrained greedy decoding with a KV cache."""

@@ -1,1 +1,0 @@
-"""Extraction with a registered model: loading the champion, bulk extraction, evidence spans."""

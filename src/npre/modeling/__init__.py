@@ -1,1 +1,0 @@
-"""Causal-LM relation extraction: linearisation, base model, (Q)LoRA training, inference."""

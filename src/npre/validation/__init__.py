@@ -1,1 +1,0 @@
-"""The data-quality gate: Great Expectations checkpoints over synthetic documents."""
