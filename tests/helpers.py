@@ -57,7 +57,7 @@ def start_loopback_server(handler_class, path: str = "") -> tuple:
 
 def tiny_train_params(**overrides):
     """A recipe that trains the tiny model in seconds (not the demo's Gemma settings)."""
-    from npre.config.params import TrainParams
+    from npre.config.model_params import TrainParams
 
     recipe = {
         "epochs": 30,  # enough that its answers are relations of the text, not filler words
@@ -76,7 +76,7 @@ def train_tiny_extractor(docs, home):
     """A tiny base model and a LoRA adapter trained on `docs`, under `home`: (base, adapter)."""
     from npre.base_model.loading import load_base_model, load_tokenizer
     from npre.base_model.tiny import build_tiny_model
-    from npre.config.params import DecodingParams, TinyModelParams
+    from npre.config.model_params import DecodingParams, TinyModelParams
     from npre.decoding.extractor import ExtractorConfig
     from npre.training.lora import prepare_peft_model, save_adapter, train_lora
 

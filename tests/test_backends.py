@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import one_relation_documents
 
-from npre.config.params import TinyModelParams
+from npre.config.model_params import TinyModelParams
 from npre.config.synthesize_params import SynthesizeParams, TransformersParams
 from npre.synthesis.backends import make_backend
 from npre.synthesis.base import BackendError

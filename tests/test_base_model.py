@@ -13,7 +13,7 @@ from helpers import ROOT
 
 from npre.base_model.materialise import materialise_base_model
 from npre.base_model.sources import RECORD_FILE, ModelSourceError, resolve, verify
-from npre.config.params import GEMMA3_270M_SHA256, ModelParams, TinyModelParams
+from npre.config.model_params import GEMMA3_270M_SHA256, ModelParams, TinyModelParams
 
 TINY = TinyModelParams(vocab_size=400, n_embd=16, n_layer=1, n_head=2, pretrain_epochs=1)
 CORPUS = ["Artemisinin was isolated from Artemisia annua by chromatography."] * 8

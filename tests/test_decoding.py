@@ -133,7 +133,7 @@ def extractor(tmp_path_factory):
     from helpers import one_relation_documents
 
     from npre.base_model.tiny import build_tiny_model
-    from npre.config.params import DecodingParams, TinyModelParams
+    from npre.config.model_params import DecodingParams, TinyModelParams
     from npre.decoding.extractor import ExtractorConfig, RelationExtractor
 
     docs = one_relation_documents("Chemical study of {org} gave {chem} and other minor ones.", 6)
@@ -157,7 +157,7 @@ DOCUMENTS = [
 @pytest.mark.parametrize("num_beams", [1, 2])
 def test_batched_generation_answers_exactly_as_one_by_one(extractor, num_beams):
     """Left padding changes nothing: generate derives GPT-2 position ids from the mask."""
-    from npre.config.params import DecodingParams
+    from npre.config.model_params import DecodingParams
 
     extractor.decoding = DecodingParams(max_new_tokens=16, num_beams=num_beams)
     one_by_one = [extractor.extract(title, abstract) for title, abstract in DOCUMENTS]
@@ -196,6 +196,10 @@ def test_spans_are_capped():
     source = list(range(10, 10 + MAX_SPAN_TOKENS + 5))
     g = grammar(source)
     assert g.allowed(source[:MAX_SPAN_TOKENS]) == {*PRODUCES}
+
+
+def ids_of(decoded: list[tuple[list[int], list[float]]]) -> list[list[int]]:
+    return [ids for ids, _ in decoded]
 
 
 def _generate_with_processor(extractor, prompts, grammars, max_new_tokens, stop_penalty):
@@ -239,8 +243,15 @@ def test_pruned_greedy_decoding_answers_as_generate_does(extractor, stop_penalty
     assert supports_pruned_greedy(extractor.model)
     expected = _generate_with_processor(extractor, prompts, grammars, 24, stop_penalty)
     with torch.no_grad():
-        got = greedy_decode(extractor.model, prompts, grammars, tok.pad_token_id, 24, stop_penalty)
+        decoded = greedy_decode(
+            extractor.model, prompts, grammars, tok.pad_token_id, 24, stop_penalty
+        )
+    got = ids_of(decoded)
     assert got == expected
+    # each token's log-probability among the allowed ones, the end token's last
+    for ids, logprobs in decoded:
+        assert len(logprobs) in (len(ids), len(ids) + 1)
+        assert all(lp <= 1e-6 for lp in logprobs)
     # without a penalty, rows finish at different steps: the pruning is exercised
     assert stop_penalty or len({len(g) for g in got}) > 1
 
@@ -256,8 +267,10 @@ def test_a_stop_penalty_lengthens_answers(extractor):
     prompts = [prompt_ids(tok, t, a, 400, 80) for t, a in DOCUMENTS]
     grammars = [grammar_for(tok, source_of_prompt(tok, p)) for p in prompts]
     with torch.no_grad():
-        free = greedy_decode(extractor.model, prompts, grammars, tok.pad_token_id, 40)
-        pushed = greedy_decode(extractor.model, prompts, grammars, tok.pad_token_id, 40, 1e6)
+        free = ids_of(greedy_decode(extractor.model, prompts, grammars, tok.pad_token_id, 40))
+        pushed = ids_of(
+            greedy_decode(extractor.model, prompts, grammars, tok.pad_token_id, 40, 1e6)
+        )
     assert all(len(p) >= len(f) for p, f in zip(pushed, free, strict=True))
     # with an overwhelming penalty, an answer ends only where </s> is the one choice left
     for grammar, answer in zip(grammars, pushed, strict=True):
@@ -268,7 +281,7 @@ def test_pruned_greedy_decoding_runs_an_unmerged_lora_adapter(extractor):
     """Validation during training decodes with the PEFT model itself: same answers."""
     import torch
 
-    from npre.config.params import TrainParams
+    from npre.config.model_params import TrainParams
     from npre.decoding.constraints import grammar_for
     from npre.decoding.greedy import greedy_decode, supports_pruned_greedy
     from npre.linearization.tokens import prompt_ids, source_of_prompt
@@ -288,7 +301,7 @@ def test_pruned_greedy_decoding_runs_an_unmerged_lora_adapter(extractor):
         extractor.model = peft_model
         expected = _generate_with_processor(extractor, prompts, grammars, 24, 0.0)
         with torch.no_grad():
-            got = greedy_decode(peft_model, prompts, grammars, tok.pad_token_id, 24)
+            got = ids_of(greedy_decode(peft_model, prompts, grammars, tok.pad_token_id, 24))
     finally:
         extractor.model = peft_model.unload()  # the fixture's model, without the adapter
     assert got == expected
@@ -331,18 +344,20 @@ def test_pruned_greedy_decoding_with_sliding_window_layers(extractor):
     reference = SimpleNamespace(model=model, tokenizer=tok)
     expected = _generate_with_processor(reference, prompts, grammars, 24, 0.0)
     with torch.no_grad():
-        got = greedy_decode(model, prompts, grammars, tok.pad_token_id, 24)
+        got = ids_of(greedy_decode(model, prompts, grammars, tok.pad_token_id, 24))
     assert got == expected
     # the window matters here: the same weights without it answer otherwise
     config.layer_types = ["full_attention", "full_attention"]
     unwindowed = Gemma3ForCausalLM(config).eval()
     unwindowed.load_state_dict(model.state_dict())
     with torch.no_grad():
-        assert greedy_decode(unwindowed, prompts, grammars, tok.pad_token_id, 24) != got
+        assert ids_of(greedy_decode(unwindowed, prompts, grammars, tok.pad_token_id, 24)) != got
         for i, prompt in enumerate(prompts):  # alone, with drafts: each layer's window holds
             # (alone, not against the batch: a sliding window counts the batch's left padding)
-            step = greedy_decode(model, [prompt], [grammars[i]], tok.pad_token_id, 24)
-            drafted = greedy_decode(model, [prompt], [grammars[i]], tok.pad_token_id, 24, 0.0, 8)
+            step = ids_of(greedy_decode(model, [prompt], [grammars[i]], tok.pad_token_id, 24))
+            drafted = ids_of(
+                greedy_decode(model, [prompt], [grammars[i]], tok.pad_token_id, 24, 0.0, 8)
+            )
             assert drafted == step
 
 
@@ -394,7 +409,7 @@ def test_lookahead_decoding_answers_as_step_by_step_decoding(extractor, stop_pen
                 stop_penalty,
                 lookahead,
             )
-        return got, passes["count"]
+        return ids_of(got), passes["count"]
 
     greedy.transformer_body = counting_body
     try:

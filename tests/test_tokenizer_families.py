@@ -12,19 +12,15 @@ import pytest
 from npre.base_model.tiny import wrap_tokenizer
 from npre.decoding.constraints import grammar_for
 from npre.linearization.name_boundaries import word_boundaries
-from npre.linearization.tokens import (
-    layout,
-    name_ids,
-    parse_output_ids,
-    source_ids,
-    training_example,
-)
+from npre.linearization.parsing import parse_output_ids
+from npre.linearization.tokens import layout, name_ids, source_ids, training_example
 
 CORPUS = [
     "Artemisia annua produces artemisinin; chemical study of Artemisia annua (Asteraceae).",
     "Berberine, palmatine and (+)-catechin were isolated from Coptis chinensis roots.",
     "Two sesquiterpenes produces; Taxus brevifolia bark yielded paclitaxel and baccatin III.",
     "Amphidinium sp. gave amphidinolides A-C and artemisinin.",
+    "Grouped answers: Taxus brevifolia produces Taxol; baccatin III | Taxus baccata produces",
 ] * 30
 TITLE = "Artemisia annua sesquiterpenes"
 ABSTRACT = (
@@ -231,3 +227,65 @@ def test_a_series_member_is_learnt_as_its_series_expression_once(tokenizer):
         "amphidinolide C",
         "artemisinin",
     ]
+
+
+GROUPED_ABSTRACT = (
+    "Taxol and baccatin III were isolated from Taxus brevifolia; cephalomannine and "
+    "taxinine from Taxus baccata."
+)
+GROUPED_PAIRS = [
+    ("Taxus baccata", "cephalomannine"),
+    ("Taxus brevifolia", "Taxol"),
+    ("Taxus brevifolia", "baccatin III"),
+    ("Taxus baccata", "taxinine"),
+]
+
+
+def test_the_grouped_linearisation_round_trips_and_writes_each_organism_once(tokenizer):
+    """`org produces a; b | org produces c; d`: the grammar allows every token of the
+    target, the parser reads back the relations (in text order), and it is shorter."""
+    spec = layout(tokenizer)
+    example = training_example(
+        tokenizer, "Taxanes", GROUPED_ABSTRACT, GROUPED_PAIRS, 2000, 512, linearization="grouped"
+    )
+    prompt_length = example.labels.count(-100)
+    prompt, target = example.input_ids[:prompt_length], example.input_ids[prompt_length:]
+    source = prompt[len(spec.prefix) : -len(spec.boundary)]
+    _walk(grammar_for(tokenizer, source, "grouped"), target)
+    parsed = parse_output_ids(tokenizer, target[:-1], linearization="grouped").pairs
+    assert [(o, c.replace(" ", "")) for o, c in parsed] == [
+        ("Taxus brevifolia", "Taxol"),
+        ("Taxus brevifolia", "baccatinIII"),
+        ("Taxus baccata", "cephalomannine"),
+        ("Taxus baccata", "taxinine"),
+    ]
+    text = tokenizer.decode(target[:-1])
+    assert text.count("Taxus brevifolia") == 1 and text.count("Taxus baccata") == 1
+    paired = training_example(tokenizer, "Taxanes", GROUPED_ABSTRACT, GROUPED_PAIRS, 2000, 512)
+    assert len(target) < len(paired.input_ids) - prompt_length
+    # the pairs grammar does not accept a grouped answer, nor the grouped one a bar inside
+    # a chemical list that is not followed by an organism
+    pairs_grammar = grammar_for(tokenizer, source)
+    with pytest.raises(AssertionError):
+        _walk(pairs_grammar, target)
+
+
+def test_the_grouped_grammar_allows_only_spans_of_the_text(tokenizer):
+    """After a chemical, `;` goes on to another chemical and `|` to an organism; each name
+    is a span of the text; no name contains the bar or the semicolon."""
+    spec = layout(tokenizer)
+    source = source_ids(tokenizer, "", GROUPED_ABSTRACT, 2000, 512)
+    grammar = grammar_for(tokenizer, source, "grouped")
+    organism = name_ids(tokenizer, "Taxus brevifolia", source)
+    chemical = name_ids(tokenizer, "Taxol", source)
+    answer = [*organism, *spec.produces, *chemical]
+    after_chemical = grammar.allowed(answer)
+    assert spec.separator[0] in after_chemical and spec.group_separator[0] in after_chemical
+    assert spec.eos in after_chemical
+    # after `;` a chemical starts: any span start of the text, never a delimiter or the end
+    next_chemical = grammar.allowed([*answer, *spec.separator])
+    assert spec.eos not in next_chemical and spec.group_separator[0] not in next_chemical
+    assert next_chemical <= set(source)
+    # after `|` an organism starts (a letter first), then `produces` once it is a span
+    next_organism = grammar.allowed([*answer, *spec.group_separator])
+    assert next_organism <= set(source) and organism[0] in next_organism

@@ -7,7 +7,7 @@ from helpers import one_relation_documents, tiny_train_params
 
 from npre.base_model.loading import load_base_model, load_tokenizer
 from npre.base_model.tiny import build_tiny_model
-from npre.config.params import DecodingParams, TinyModelParams, TrainParams
+from npre.config.model_params import DecodingParams, TinyModelParams, TrainParams
 from npre.decoding.extractor import ExtractorConfig, RelationExtractor
 from npre.training.label_losses import document_losses
 from npre.training.lora import prepare_peft_model, save_adapter, train_lora

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from npre.base_model.sources import load_source, resolve, save_materialised, verify
 from npre.base_model.tiny import build_tiny_model
-from npre.config.params import ModelParams, TinyModelParams
+from npre.config.model_params import ModelParams, TinyModelParams
 
 
 def materialise_base_model(

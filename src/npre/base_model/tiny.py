@@ -9,7 +9,7 @@ import math
 import random
 from pathlib import Path
 
-from npre.config.params import TinyModelParams
+from npre.config.model_params import TinyModelParams
 
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>"]
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from npre.linearization.format import Linearization
 from npre.linearization.name_boundaries import name_breaks, organism_starts, word_boundaries
-from npre.linearization.tokens import layout, piece_texts
+from npre.linearization.tokens import check_grouped, layout, piece_texts
 
 # no name is longer: a longer span is a runaway ("... along with two other strains ...")
 MAX_SPAN_TOKENS = 64
@@ -34,10 +35,14 @@ class SpanGrammar:
         boundaries: tuple[list[bool], list[bool]] | None = None,
         breaks: list[bool] | None = None,
         organism_starts: list[bool] | None = None,
+        group_separator: list[int] | None = None,
     ):
         self.source = source
         self.produces = produces
         self.separator = separator
+        # grouped linearisation: `separator` goes on to the same organism's next chemical,
+        # `group_separator` to the next organism
+        self.group_separator = group_separator or []
         self.eos = eos
         # spans start at a word start and end at a word end (default: anywhere)
         everywhere = [True] * len(source)
@@ -75,36 +80,55 @@ class SpanGrammar:
         matches = self._matches(tokens, chemical) if tokens else []
         return any(self.ends[s + len(tokens) - 1] for s in matches)
 
+    def _after_chemical(self) -> list[tuple[list[int], bool]]:
+        """The delimiters that may close a chemical, each with whether a chemical follows."""
+        if self.group_separator:
+            return [(self.group_separator, False), (self.separator, True)]
+        return [(self.separator, False)]
+
     def _state(self, generated: list[int]) -> tuple[bool, list[int], list[tuple]]:
         """(in the chemical part?, tokens since the last delimiter, completed relations)."""
         in_chemical, partial, organism, relations = False, [], (), []
         i = 0
         while i < len(generated):
-            delimiter = self.separator if in_chemical else self.produces
-            if partial and generated[i : i + len(delimiter)] == delimiter:
-                if in_chemical:
-                    relations.append((organism, tuple(partial)))
-                else:
-                    organism = tuple(partial)
-                in_chemical, partial = not in_chemical, []
-                i += len(delimiter)
-            else:
+            closing = self._after_chemical() if in_chemical else [(self.produces, True)]
+            found = next(
+                (
+                    (delimiter, chemical_next)
+                    for delimiter, chemical_next in closing
+                    if partial and generated[i : i + len(delimiter)] == delimiter
+                ),
+                None,
+            )
+            if found is None:
                 partial.append(generated[i])
                 i += 1
+                continue
+            delimiter, chemical_next = found
+            if in_chemical:
+                relations.append((organism, tuple(partial)))
+            else:
+                organism = tuple(partial)
+            in_chemical, partial = chemical_next, []
+            i += len(delimiter)
         return in_chemical, partial, relations
 
     def allowed(self, generated: list[int]) -> set[int]:
         in_chemical, partial, relations = self._state(generated)
-        if not partial and not in_chemical and _looping(relations):
+        # at a relation's start (grouped: a chemical's too): end an answer that loops
+        at_start = not in_chemical or (self.group_separator and generated)
+        if not partial and at_start and _looping(relations):
             return {self.eos}
         short = len(partial) < MAX_SPAN_TOKENS
         allowed = self._continuations(partial, in_chemical) if short else set()
-        delimiter = self.separator if in_chemical else self.produces
-        # the partial may be a complete span followed by the first k tokens of the delimiter
-        for k in range(len(delimiter)):
-            span = partial[: len(partial) - k] if k else partial
-            if partial[len(partial) - k :] == delimiter[:k] and self._is_span(span, in_chemical):
-                allowed.add(delimiter[k])
+        closing = self._after_chemical() if in_chemical else [(self.produces, True)]
+        # the partial may be a complete span followed by the first k tokens of a delimiter
+        for delimiter, _ in closing:
+            for k in range(len(delimiter)):
+                span = partial[: len(partial) - k] if k else partial
+                ends_with = partial[len(partial) - k :] == delimiter[:k]
+                if ends_with and self._is_span(span, in_chemical):
+                    allowed.add(delimiter[k])
         if (in_chemical and self._is_span(partial)) or (not generated):
             allowed.add(self.eos)
         if not allowed:  # dead end (e.g. the source is exhausted): stop cleanly
@@ -150,8 +174,12 @@ class CopyConstraintProcessor:
         return scores + mask
 
 
-def grammar_for(tokenizer, source_ids: list[int]) -> SpanGrammar:
+def grammar_for(
+    tokenizer, source_ids: list[int], linearization: Linearization = "pairs"
+) -> SpanGrammar:
     spec = layout(tokenizer)
+    if linearization == "grouped":
+        check_grouped(tokenizer, spec)
     texts = piece_texts(tokenizer, source_ids)
     return SpanGrammar(
         source_ids,
@@ -161,4 +189,5 @@ def grammar_for(tokenizer, source_ids: list[int]) -> SpanGrammar:
         word_boundaries(tokenizer, source_ids),
         name_breaks(texts),
         organism_starts(texts),
+        spec.group_separator if linearization == "grouped" else None,
     )

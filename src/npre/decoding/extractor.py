@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from npre.config.params import DecodingParams
-from npre.linearization.answers import answer_relations
-from npre.linearization.tokens import layout, parse_output_ids, prompt_ids, source_of_prompt
+from npre.config.model_params import DecodingParams
+from npre.linearization.answers import scored_answers
+from npre.linearization.format import Linearization
+from npre.linearization.parsing import parse_output_ids
+from npre.linearization.tokens import layout, prompt_ids, source_of_prompt
 
 CONFIG_FILE = "extractor.json"
 
@@ -19,6 +21,19 @@ class Extraction:
     relations: list[tuple[str, str]]
     malformed: int
     raw: str
+    # each relation's probability under the model: its written tokens, and the choice to
+    # go on rather than end the answer before it (`npre.linearization.confidence`)
+    confidences: list[float] = field(default_factory=list)
+
+    def above(self, min_confidence: float) -> Extraction:
+        """The relations whose confidence reaches `min_confidence`."""
+        kept = [i for i, c in enumerate(self.confidences) if c >= min_confidence]
+        return Extraction(
+            [self.relations[i] for i in kept],
+            self.malformed,
+            self.raw,
+            [self.confidences[i] for i in kept],
+        )
 
 
 @dataclass
@@ -29,6 +44,7 @@ class ExtractorConfig:
     max_input_chars: int
     max_length: int
     decoding: DecodingParams
+    linearization: Linearization = "pairs"  # what the adapter was trained to write
 
     def save(self, directory: Path) -> None:
         record = {**asdict(self), "decoding": self.decoding.model_dump()}
@@ -124,19 +140,30 @@ class RelationExtractor:
                 end += 1
             rows = order[start:end]
             outputs = self._generate([prompts[i] for i in rows], budgets[rows[0]])
-            for i, output in zip(rows, outputs, strict=True):
+            for i, (output, logprobs) in zip(rows, outputs, strict=True):
                 raw = self.tokenizer.decode(output, skip_special_tokens=True)
-                parsed = parse_output_ids(self.tokenizer, output)
+                parsed = parse_output_ids(
+                    self.tokenizer, output, logprobs, self.config.linearization
+                )
                 title, abstract = documents[i]
-                pairs = answer_relations(parsed.pairs, f"{title}\n{abstract}")
-                results[i] = Extraction(pairs, parsed.malformed, raw)
+                text = f"{title}\n{abstract}"
+                answers = scored_answers(parsed.pairs, parsed.confidences, text)
+                pairs = [pair for pair, _ in answers]
+                confidences = [confidence for _, confidence in answers]
+                results[i] = Extraction(pairs, parsed.malformed, raw, confidences)
+            if min_confidence := self.decoding.min_confidence:
+                for i in rows:
+                    results[i] = results[i].above(min_confidence)
             if progress is not None:
                 progress(len(rows))
             start = end
         return results  # type: ignore[return-value]
 
-    def _generate(self, prompts: list[list[int]], max_new_tokens: int) -> list[list[int]]:
-        """Generated ids (up to and without the first </s>) of each left-padded prompt."""
+    def _generate(
+        self, prompts: list[list[int]], max_new_tokens: int
+    ) -> list[tuple[list[int], list[float]]]:
+        """Generated ids (up to and without the first </s>) of each left-padded prompt, with
+        the log-probability of each id (and of the </s>, last, when one was written)."""
         import torch
 
         dec = self.decoding
@@ -157,7 +184,11 @@ class RelationExtractor:
             from npre.decoding.greedy import greedy_decode, supports_pruned_greedy
 
             grammars = [
-                grammar_for(self.tokenizer, source_of_prompt(self.tokenizer, ids))
+                grammar_for(
+                    self.tokenizer,
+                    source_of_prompt(self.tokenizer, ids),
+                    self.config.linearization,
+                )
                 for ids in prompts
             ]
             if dec.num_beams == 1 and supports_pruned_greedy(self.model):
@@ -186,10 +217,20 @@ class RelationExtractor:
                 eos_token_id=eos,
                 pad_token_id=pad,
                 logits_processor=processors,
+                output_scores=True,
+                return_dict_in_generate=True,
             )
+            # the scores the choices saw (constraints applied), renormalised per step
+            steps = self.model.compute_transition_scores(
+                output.sequences,
+                output.scores,
+                getattr(output, "beam_indices", None),
+                normalize_logits=True,
+            ).tolist()
         generated = []
-        for row in output[:, width:].tolist():
-            generated.append(row[: row.index(eos)] if eos in row else row)
+        for row, logprobs in zip(output.sequences[:, width:].tolist(), steps, strict=True):
+            ids = row[: row.index(eos)] if eos in row else row
+            generated.append((ids, logprobs[: len(ids) + (eos in row)]))
         return generated
 
     def _autocast(self, device):

@@ -42,8 +42,9 @@ def greedy_decode(
     max_new_tokens: int,
     stop_penalty: float = 0.0,
     lookahead: int = 0,
-) -> list[list[int]]:
-    """Generated ids of each prompt, up to and without the grammar's end token.
+) -> list[tuple[list[int], list[float]]]:
+    """Generated ids of each prompt, up to and without the grammar's end token, with the
+    log-probability of each id and of the end token last (`token_logprob`).
 
     With `lookahead` > 0, the last document of a batch (a lone request, or the longest
     answer) is decoded with up to that many draft tokens per step (`_decode_alone`).
@@ -74,6 +75,7 @@ def greedy_decode(
     next_position = positions[:, -1] + 1
     active = list(range(len(prompts)))  # batch row -> document
     generated: list[list[int]] = [[] for _ in prompts]
+    logprobs: list[list[float]] = [[] for _ in prompts]
     for step in range(max_new_tokens):
         allowed = [grammars[doc].allowed(generated[doc]) for doc in active]
         columns = sorted(set().union(*allowed))
@@ -85,6 +87,7 @@ def greedy_decode(
             tokens = sorted(allowed[row])
             row_scores = scores[row, [where[token] for token in tokens]]
             token = _pick(row_scores, tokens, grammar.eos, stop_penalty)
+            logprobs[doc].append(token_logprob(row_scores, tokens.index(token)))
             if token == grammar.eos:
                 continue
             generated[doc].append(token)
@@ -98,7 +101,7 @@ def greedy_decode(
             active = [active[row] for row in keep]
         if lookahead and len(active) == 1:
             doc = active[0]
-            generated[doc] = _decode_alone(
+            generated[doc], logprobs[doc] = _decode_alone(
                 body,
                 head,
                 cache,
@@ -107,6 +110,7 @@ def greedy_decode(
                 grammars[doc],
                 prompts[doc],
                 generated[doc],
+                logprobs[doc],
                 max_new_tokens=max_new_tokens,
                 stop_penalty=stop_penalty,
                 lookahead=lookahead,
@@ -122,7 +126,7 @@ def greedy_decode(
             use_cache=True,
         ).last_hidden_state[:, -1]
         next_position = next_position + 1
-    return generated
+    return list(zip(generated, logprobs, strict=True))
 
 
 class _Head:
@@ -146,10 +150,20 @@ class _Head:
 
 def _pick(scores, tokens: list[int], eos: int, stop_penalty: float) -> int:
     """The best of `tokens` (ascending, so ties break as argmax does over the vocabulary),
-    `scores` their fresh scores; end-of-answer pays the stop penalty where it competes."""
+    `scores` their fresh scores; end-of-answer pays the stop penalty where it competes
+    (in place: the token's probability is then taken from the scores the choice saw)."""
     if eos in tokens and len(tokens) > 1:
         scores[tokens.index(eos)] -= stop_penalty
     return tokens[int(scores.argmax())]
+
+
+def token_logprob(scores, index: int) -> float:
+    """Log-probability of the token at `index` among the tokens the grammar allowed there:
+    the distribution the decoder chose from (a copied name's later tokens, with one
+    continuation allowed, cost nothing; choices between names and ending carry the doubt)."""
+    import torch
+
+    return float(scores[index] - torch.logsumexp(scores, dim=0))
 
 
 def draft_tokens(prompt: list[int], generated: list[int], count: int, ngram: int = 3) -> list[int]:
@@ -177,11 +191,12 @@ def _decode_alone(
     grammar: SpanGrammar,
     prompt: list[int],
     generated: list[int],
+    logprobs: list[float],
     *,
     max_new_tokens: int,
     stop_penalty: float,
     lookahead: int,
-) -> list[int]:
+) -> tuple[list[int], list[float]]:
     """The rest of one document's answer, checking up to `lookahead` draft tokens per
     forward pass (speculative decoding with prompt-lookup drafts).
 
@@ -194,7 +209,7 @@ def _decode_alone(
 
     from npre.decoding.kv_cache import truncate
 
-    generated = list(generated)
+    generated, logprobs = list(generated), list(logprobs)
     token = generated[-1]  # chosen, not yet run through the model
     while True:
         room = max_new_tokens - len(generated)
@@ -212,9 +227,13 @@ def _decode_alone(
         kept = 0
         while True:  # choose after feed[kept]; keep the draft token while it is the choice
             tokens = sorted(grammar.allowed(generated))
-            choice = _pick(head.scores(out[kept], tokens), tokens, grammar.eos, stop_penalty)
-            if choice == grammar.eos or len(generated) >= max_new_tokens:
-                return generated
+            scores = head.scores(out[kept], tokens)
+            choice = _pick(scores, tokens, grammar.eos, stop_penalty)
+            if len(generated) >= max_new_tokens:
+                return generated, logprobs
+            logprobs.append(token_logprob(scores, tokens.index(choice)))
+            if choice == grammar.eos:
+                return generated, logprobs
             generated.append(choice)
             if kept < len(draft) and choice == draft[kept]:
                 kept += 1

@@ -62,12 +62,13 @@ def word_boundaries(tokenizer, ids: list[int]) -> tuple[list[bool], list[bool]] 
 METASPACE = "\u2581"
 
 
-# no organism or chemical name contains a semicolon; abstracts separate lists with it
-BREAK_CHARACTERS = ";"
+# no organism or chemical name contains a semicolon (abstracts separate lists with it)
+# or a bar (the grouped linearisation's organism separator)
+BREAK_CHARACTERS = ";|"
 
 
 def name_breaks(texts: list[str]) -> list[bool]:
-    """Which source tokens (by their text) no name may contain: a semicolon, alone or not."""
+    """Which source tokens (by their text) no name may contain: a semicolon or a bar."""
     return [any(ch in text for ch in BREAK_CHARACTERS) for text in texts]
 
 

@@ -17,7 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from npre.linearization.format import RELATION_VERB, SEPARATOR, source_text
+from npre.linearization.format import (
+    GROUP_SEPARATOR,
+    RELATION_VERB,
+    SEPARATOR,
+    Linearization,
+    source_text,
+)
 
 
 @dataclass
@@ -31,7 +37,8 @@ class Layout:
     prefix: list[int]  # special tokens the tokenizer puts before a text
     boundary: list[int]  # between the source and the output
     produces: list[int]  # the relation delimiter
-    separator: list[int]  # between relations
+    separator: list[int]  # between relations (grouped: between one organism's chemicals)
+    group_separator: list[int]  # grouped: before the next organism
     eos: int
 
 
@@ -46,8 +53,18 @@ def layout(tokenizer) -> Layout:
         boundary=[tokenizer.eos_token_id, tokenizer.bos_token_id],
         produces=tokenizer.encode(RELATION_VERB.rstrip(), add_special_tokens=False),
         separator=tokenizer.encode(SEPARATOR.rstrip(), add_special_tokens=False),
+        group_separator=tokenizer.encode(GROUP_SEPARATOR.rstrip(), add_special_tokens=False),
         eos=tokenizer.eos_token_id,
     )
+
+
+def check_grouped(tokenizer, spec: Layout) -> None:
+    """The grouped linearisation needs a tokenizer that can write its organism separator."""
+    if not spec.group_separator or tokenizer.unk_token_id in spec.group_separator:
+        raise ValueError(
+            f"this tokenizer cannot write {GROUP_SEPARATOR.strip()!r} (the grouped "
+            "linearisation's organism separator): use train.linearization: pairs"
+        )
 
 
 def source_ids(tokenizer, title: str, abstract: str, max_chars: int, max_tokens: int) -> list[int]:
@@ -136,9 +153,14 @@ def piece_texts(tokenizer, ids: list[int]) -> list[str]:
 
 
 def target_ids(
-    tokenizer, pairs: list[tuple[str, str]], source: list[int], stated_only: bool = False
+    tokenizer,
+    pairs: list[tuple[str, str]],
+    source: list[int],
+    stated_only: bool = False,
+    linearization: Linearization = "pairs",
 ) -> list[int]:
-    """`org produces chem; org produces chem <eos>`, each name with the source's tokens.
+    """`org produces chem; org produces chem <eos>` (grouped: `org produces chem; chem |
+    org produces chem <eos>`), each name with the source's tokens.
 
     A chemical the text names only inside a contracted series ("amphidinolides A–D") is
     written as that expression, once for all its members (the extractor expands it).
@@ -169,6 +191,17 @@ def target_ids(
     named = ((ids_of(o.strip(), False), ids_of(c.strip(), True)) for o, c in ordered)
     relations = dict.fromkeys((o, c) for o, c in named if o is not None and c is not None)
     out: list[int] = []
+    if linearization == "grouped":  # text order keeps an organism's relations together
+        check_grouped(tokenizer, spec)
+        groups: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+        for organism, chemical in relations:
+            groups.setdefault(organism, []).append(chemical)
+        for index, (organism, chemicals) in enumerate(groups.items()):
+            out += spec.group_separator if index else []
+            out += [*organism, *spec.produces]
+            for position, chemical in enumerate(chemicals):
+                out += [*spec.separator, *chemical] if position else [*chemical]
+        return [*out, spec.eos]
     for index, (organism, chemical) in enumerate(relations):
         if index:
             out += spec.separator
@@ -206,57 +239,17 @@ def training_example(
     max_chars: int,
     max_length: int,
     stated_only: bool = False,
+    linearization: Linearization = "pairs",
 ) -> Example:
     spec = layout(tokenizer)
     frame = len(spec.prefix) + len(spec.boundary)
     source = source_ids(tokenizer, title, abstract, max_chars, max_length)
-    target = target_ids(tokenizer, pairs, source, stated_only)
+    target = target_ids(tokenizer, pairs, source, stated_only, linearization)
     budget = max(max_length - len(target) - frame, 8)
     if len(source) > budget:  # names found past the cut are no longer copyable: redo
         source = source[:budget]
-        target = target_ids(tokenizer, pairs, source, stated_only)
+        target = target_ids(tokenizer, pairs, source, stated_only, linearization)
     prompt = [*spec.prefix, *source, *spec.boundary]
     ids = (prompt + target)[:max_length]
     labels = ([-100] * len(prompt) + target)[:max_length]
     return Example(ids, labels)
-
-
-@dataclass
-class ParsedIds:
-    pairs: list[tuple[str, str]]
-    malformed: int
-
-
-def parse_output_ids(tokenizer, ids: list[int]) -> ParsedIds:
-    """Relations from generated ids, split on the grammar's delimiter tokens.
-
-    The same state machine as the decoding grammar: after a name, `produces` switches to
-    the chemical, `;` back to an organism. Pieces without both names are malformed.
-    """
-    spec = layout(tokenizer)
-    specials = set(tokenizer.all_special_ids)
-    relations: list[list[list[int]]] = [[[]]]  # per relation: [organism ids, chemical ids?]
-    i = 0
-    while i < len(ids):
-        current = relations[-1]
-        delimiter = spec.separator if len(current) == 2 else spec.produces
-        if current[-1] and ids[i : i + len(delimiter)] == delimiter:
-            if len(current) == 2:
-                relations.append([[]])
-            else:
-                current.append([])
-            i += len(delimiter)
-            continue
-        if ids[i] not in specials:
-            current[-1].append(ids[i])
-        i += 1
-    pairs: list[tuple[str, str]] = []
-    malformed = 0
-    for relation in relations:
-        names = [tokenizer.decode(part).strip() for part in relation]
-        if len(names) != 2 or not all(names):
-            malformed += any(names)
-            continue
-        if (names[0], names[1]) not in pairs:
-            pairs.append((names[0], names[1]))
-    return ParsedIds(pairs, malformed)

@@ -63,12 +63,25 @@ class ExtractorPythonModel(mlflow.pyfunc.PythonModel):
             for title, abstract in zip(model_input["title"], model_input["abstract"], strict=True)
         ]
         found = self.extractor.extract_many(documents, batch_size=16)  # same answers, faster
-        rows = [{"relations": [self.relation(o, c) for o, c in f.relations]} for f in found]
+        min_confidence = float((params or {}).get("min_confidence") or 0.0)
+        found = [one.above(min_confidence) for one in found]
+        rows = [
+            {
+                "relations": [
+                    self.relation(organism, chemical, confidence)
+                    for (organism, chemical), confidence in zip(
+                        one.relations, one.confidences, strict=True
+                    )
+                ]
+            }
+            for one in found
+        ]
         return pd.DataFrame(rows)
 
-    def relation(self, organism: str, chemical: str) -> dict:
-        """One answer: the names, and whether LOTUS holds it (when the table is packed)."""
-        found = {"organism": organism, "chemical": chemical}
+    def relation(self, organism: str, chemical: str, confidence: float) -> dict:
+        """One answer: the names, its confidence, and whether LOTUS holds it (when the
+        table is packed)."""
+        found = {"organism": organism, "chemical": chemical, "confidence": round(confidence, 4)}
         if self.lotus is not None:
             found |= self.lotus.annotate(organism, chemical)
         return found
@@ -87,6 +100,8 @@ def extractor_artifacts(base: Path, adapter_dir: Path, lotus: Path | None) -> di
     return artifacts
 
 
+PREDICT_PARAMS = {"min_confidence": 0.0}
+
 # the output schema: the fields of a relation when the LOTUS table is packed (the ids as
 # the demo table writes them)
 OUTPUT_EXAMPLE = pd.DataFrame(
@@ -96,6 +111,7 @@ OUTPUT_EXAMPLE = pd.DataFrame(
                 {
                     "organism": "Artemisia annua",
                     "chemical": "artemisinin",
+                    "confidence": 0.93,
                     "status": "known",
                     "organism_status": "known",
                     "chemical_status": "known",
@@ -135,6 +151,7 @@ def log_extractor(
         artifacts=artifacts,
         code_paths=[str(Path(npre.__file__).parent)],
         pip_requirements=pinned_requirements(),
-        signature=infer_signature(input_example, output_example),
+        # `params={"min_confidence": 0.5}` at predict time drops less sure relations
+        signature=infer_signature(input_example, output_example, params=PREDICT_PARAMS),
         input_example=input_example,
     )

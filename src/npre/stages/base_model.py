@@ -13,7 +13,8 @@ from pathlib import Path
 import typer
 
 from npre.command_helpers import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
-from npre.config.params import ModelParams, RunParams
+from npre.config.model_params import ModelParams
+from npre.config.params import RunParams
 from npre.data.records import write_json
 
 

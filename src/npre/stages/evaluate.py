@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING
 import typer
 
 from npre.command_helpers import PARAMS_OPTION, StageTimer, read_config, set_threads
-from npre.config.params import EvaluateParams, RegisterParams, RunParams, TrainParams
+from npre.config.model_params import EvaluateParams, TrainParams
+from npre.config.params import RegisterParams, RunParams
 from npre.data.records import Document, write_json
 
 if TYPE_CHECKING:
     from npre.decoding.extractor import RelationExtractor
 
 BATCH_SIZE = 16  # documents per generate call: about twice the speed of one at a time
+PR_CURVE_FILE = "pr_curve.json"  # beside the metrics: precision/recall per threshold
 
 
 def predict(extractor: RelationExtractor, docs: list[Document]) -> list[dict]:
@@ -36,7 +38,10 @@ def predict(extractor: RelationExtractor, docs: list[Document]) -> list[dict]:
         rows.append(
             {
                 "PMID": doc.PMID,
-                "relations": [{"organism": o, "chemical": c} for o, c in found.relations],
+                "relations": [
+                    {"organism": o, "chemical": c, "confidence": round(confidence, 6)}
+                    for (o, c), confidence in zip(found.relations, found.confidences, strict=True)
+                ],
                 "malformed": found.malformed,
             }
         )
@@ -54,6 +59,19 @@ def _score_rows(docs: list[Document], rows: list[dict]) -> dict:
     )
     result["malformed_pieces"] = sum(r["malformed"] for r in rows)
     return result
+
+
+def _confidence_reports(docs: list[Document], rows: list[dict]) -> tuple[list[dict], dict]:
+    """The precision/recall curve over a confidence threshold, and the precision of the
+    surer and the less sure half of the answers."""
+    from npre.scoring.confidence import precision_by_half, precision_recall_curve
+
+    gold = {d.PMID: d.label_pairs() for d in docs}
+    scored = {
+        r["PMID"]: [((x["organism"], x["chemical"]), x["confidence"]) for x in r["relations"]]
+        for r in rows
+    }
+    return precision_recall_curve(gold, scored), precision_by_half(gold, scored)
 
 
 @dataclass(frozen=True)
@@ -84,22 +102,29 @@ def run(config: Config, paths: Paths) -> dict:
 
     threads = set_threads(config.run.num_threads)
     docs = read_curated_set(paths.gold)
-    budget_of = ExtractorConfig.load(paths.adapter) if paths.adapter is not None else config.train
-    budget = (budget_of.max_input_chars, budget_of.max_length)
-    extractor_config = ExtractorConfig(*budget, config.evaluate.decoding)
+    if paths.adapter is not None:  # as trained (input budget, linearisation), decoded as asked
+        trained = ExtractorConfig.load(paths.adapter)
+        extractor_config = dataclasses.replace(trained, decoding=config.evaluate.decoding)
+    else:
+        budget = (config.train.max_input_chars, config.train.max_length)
+        extractor_config = ExtractorConfig(*budget, config.evaluate.decoding)
     extractor = RelationExtractor.load(paths.base, paths.adapter, extractor_config, threads)
     rows = predict(extractor, docs)
     paths.predictions.parent.mkdir(parents=True, exist_ok=True)
     paths.predictions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     report = _score_rows(docs, rows)
     report["documents"] = len(docs)
+    curve, report["confidence"] = _confidence_reports(docs, rows)
+    pr_curve = paths.metrics.with_name(PR_CURVE_FILE)
+    write_json(pr_curve, curve)
     if paths.adapter is not None:
-        _log_to_training_run(paths.adapter, config.register.experiment, report, paths.predictions)
+        logged = [paths.predictions, pr_curve]
+        _log_to_training_run(paths.adapter, config.register.experiment, report, logged)
     write_json(paths.metrics, report)
     return report
 
 
-def _log_to_training_run(adapter_dir: Path, experiment: str, report: dict, predictions: Path):
+def _log_to_training_run(adapter_dir: Path, experiment: str, report: dict, files: list[Path]):
     import mlflow
 
     from npre.mlops.tracking import read_run_id, setup
@@ -113,7 +138,8 @@ def _log_to_training_run(adapter_dir: Path, experiment: str, report: dict, predi
                 "eval_f1": report["f1"],
             }
         )
-        mlflow.log_artifact(str(predictions), artifact_path="evaluation")
+        for file in files:
+            mlflow.log_artifact(str(file), artifact_path="evaluation")
 
 
 def command(
@@ -123,7 +149,9 @@ def command(
         None, help="adapter folder from `npre train`; without it, the untrained base model"
     ),
     predictions: Path = typer.Option(..., help="predictions (JSON Lines: PMID, relations)"),
-    metrics: Path = typer.Option(..., help="JSON: precision, recall, f1 and breakdowns"),
+    metrics: Path = typer.Option(
+        ..., help="JSON: precision, recall, f1 and breakdowns (pr_curve.json beside it)"
+    ),
     max_new_tokens: int | None = typer.Option(
         None, help="cap the output length (default: evaluate.decoding.max_new_tokens)"
     ),

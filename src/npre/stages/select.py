@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from npre.command_helpers import PARAMS_OPTION, StageTimer, read_config, set_threads
-from npre.config.params import RunParams, SelectParams
+from npre.config.model_params import SelectParams
+from npre.config.params import RunParams
 from npre.data.records import Document, write_json
 
 if TYPE_CHECKING:

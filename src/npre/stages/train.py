@@ -11,13 +11,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from npre.command_helpers import PARAMS_OPTION, StageTimer, fail, read_config, set_threads
-from npre.config.params import (
-    QUANTIZATION,
-    EvaluateParams,
-    RegisterParams,
-    RunParams,
-    TrainParams,
-)
+from npre.config.model_params import QUANTIZATION, EvaluateParams, TrainParams
+from npre.config.params import RegisterParams, RunParams
 from npre.data.records import Document, write_json
 
 if TYPE_CHECKING:
@@ -90,7 +85,9 @@ def run(config: Config, paths: Paths) -> dict | None:
     accelerator = make_accelerator()  # before loading: it picks this process's device
     tokenizer = load_tokenizer(base_dir)
     model = prepare_peft_model(load_base_model(base_dir, params.quantization), params, seed)
-    extractor_config = ExtractorConfig(params.max_input_chars, params.max_length, decoding)
+    extractor_config = ExtractorConfig(
+        params.max_input_chars, params.max_length, decoding, params.linearization
+    )
     extractor = RelationExtractor(model, tokenizer, extractor_config)
 
     def save_best() -> None:

@@ -113,7 +113,7 @@ def mentions_series_member(text: str, chemical: str) -> bool:
 LISTING = rf"{ITEM}(?:{LIST_SEPARATOR}{ITEM})*"
 # a written series: the (shortest) stem ending in a letter, then the suffix listing
 WRITTEN_SERIES = re.compile(rf"^(?P<stem>.*?[^\W\d_])\s+(?P<listing>{LISTING})$")
-BARESUFFIX = re.compile(rf"^{SUFFIX_FORM}$")
+BARE_SUFFIX = re.compile(rf"^{SUFFIX_FORM}$")
 
 
 def _singular(stem: str) -> str:
@@ -136,7 +136,7 @@ def expand_relations(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Each written series as its members; bare suffixes ("C") dropped."""
     expanded: list[tuple[str, str]] = []
     for organism, chemical in pairs:
-        if BARESUFFIX.match(chemical.strip()):
+        if BARE_SUFFIX.match(chemical.strip()):
             continue
         for name in members(chemical):
             if (organism, name) not in expanded:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from npre.config.params import ModelTrainingParams
+from npre.config.model_params import ModelTrainingParams
 from npre.data.records import Document
 from npre.linearization.tokens import Example, training_example
 from npre.training.loop import LoopSettings, make_accelerator, run_loop
@@ -72,7 +72,8 @@ def make_examples(tokenizer, docs: list[Document], params: ModelTrainingParams) 
             d.label_pairs(),
             params.max_input_chars,
             params.max_length,
-            stated_only=getattr(params, "drop_unstated", False),  # the extractor's option
+            stated_only=getattr(params, "drop_unstated", False),  # the extractor's options
+            linearization=getattr(params, "linearization", "pairs"),
         )
         for d in docs
     ]
