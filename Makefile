@@ -17,7 +17,7 @@ export DVC_NO_ANALYTICS := 1
 export BENTOML_HOME := $(CURDIR)/.bentoml
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo demo-tiny test lint check-data serve bento serve-bento mlflow-ui clean
+.PHONY: install demo demo-tiny test lint check-data plots serve bento serve-bento mlflow-ui clean
 
 install: $(VENV)/.installed
 
@@ -36,9 +36,9 @@ demo: install
 	@npre grid-table reports/grid.json --baseline reports/baseline/metrics.json \
 		--register reports/register.json
 	@echo "Metrics:    dvc metrics show   (all: reports/)"
-	@echo "Plots:      dvc plots show --json   (entropy curves, teacher losses, training curves)"
+	@echo "Plots:      make plots   then open reports/plots/index.html (works offline)"
 	@echo "Data Docs:  reports/SAMPLER/data_docs/index.html (each sampler of grid.samplers)"
-	@echo "MLflow UI:  make mlflow-ui   then open http://127.0.0.1:$(MLFLOW_PORT)"
+	@echo "MLflow UI:  make mlflow-ui   then open the address it prints (model-training views)"
 	@echo "Serve:      make serve        then POST http://127.0.0.1:$(PORT)/extract"
 
 # The quick profile (profiles/tiny.yaml: a GPT-2 built here as the base) as a DVC experiment.
@@ -56,6 +56,11 @@ test: lint
 check-data: install
 	npre check-data --lotus data/demo/lotus_demo.tsv --eval data/demo/eval_set.json
 
+# Every plot of dvc.yaml (entropy curves, training curves, teacher losses...) as a PNG and
+# on one HTML page that needs no network: reports/plots/ (`dvc plots show` loads Vega online).
+plots: install
+	npre plots --out reports/plots
+
 serve: install
 	bentoml serve serving.service:Extractor --host 127.0.0.1 --port $(PORT)
 
@@ -68,7 +73,10 @@ bento: install
 serve-bento: install
 	bentoml serve npre-extractor:latest --host 127.0.0.1 --port $(PORT)
 
+# The address it prints opens the pipeline's runs in MLflow's model-training views.
 mlflow-ui: install
+	@python -c 'from npre.mlops.tracking import model_training_url as url; \
+		print("npre runs:", url("npre", "http://127.0.0.1:$(MLFLOW_PORT)"))'
 	mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port $(MLFLOW_PORT)
 
 clean:

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_gme.py --sizes 2000,20000,130000 --n 500
 
-Tables come from ../shared/bench/make_lotus_like.py (deterministic by seed) and are cached
+Tables come from benchmarks/make_lotus_like.py (deterministic by seed) and are cached
 in --work. Each run is the whole command, reading the table included, per kingdom.
 """
 
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_GENERATOR = ROOT.parent / "shared" / "bench" / "make_lotus_like.py"
+DEFAULT_GENERATOR = ROOT / "benchmarks" / "make_lotus_like.py"
 
 
 def make_table(generator: Path, n_refs: int, seed: int, work: Path) -> Path:

@@ -1,12 +1,13 @@
 """F1 of the registered champion on real abstracts, through the pyfunc path users call.
 
-    python benchmarks/bench_real_text.py --gold ../shared/reference/abroad-re/dev_set_real50.json
+    python benchmarks/bench_real_text.py --gold CURATED.json
 
 Loads `models:/npre-extractor@champion` (or --model) with `mlflow.pyfunc.load_model`,
 predicts every document of a curated-format file (dict keyed by PMID: ArticleTitle,
-AbstractText, organisms, chemicals, relations) and prints the paper's metric (micro
-P/R/F1), organism and chemical recall, and seconds per abstract. The gold file is read
-for evaluation only.
+AbstractText, organisms, chemicals, relations: the format of data/demo/eval_set.json) and
+prints the paper's metric (micro P/R/F1), organism and chemical recall, and seconds per
+abstract. The gold file is read for evaluation only: hand-labelled real abstracts that no
+stage trains on tell how the extractor does on real text.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_training_data.py \\
         --set template=data/processed/gme/synthetic.jsonl --set llm=llm/synthetic.jsonl \\
-        --equal-size --dev ../shared/reference/abroad-re/dev_set_real50.json
+        --equal-size --dev REAL_ABSTRACTS.json
 
 Each `--set NAME=FILE` trains one extractor, as the `train` stage does (params `train`,
 the seed abstracts of `--seeds` always included, `--valid` for the best epoch), on the

@@ -26,7 +26,6 @@ import logging
 from typing import Annotated
 
 import aiohttp
-import attr
 import bentoml
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
@@ -40,7 +39,8 @@ from npre.mlops.champion import (
 )
 from npre.training.memory import release_freed_memory
 from serving.admission import AdmissionControl
-from serving.openapi import TITLE, describe, model_facts
+from serving.api_page import ApiPages
+from serving.openapi import TITLE, api_document, model_facts
 from serving.schemas import (
     EXAMPLE_ABSTRACT,
     EXAMPLE_TITLE,
@@ -48,7 +48,7 @@ from serving.schemas import (
     Found,
     to_response,
 )
-from serving.settings import load_settings, model_reference
+from serving.settings import ROOT, load_settings, model_reference
 
 logger = logging.getLogger("npre.serving")
 
@@ -89,8 +89,8 @@ def _packed_model():
 
 
 # BentoML 1.4.31+ replaces the caller's connection pool after `max_requests` calls or
-# `max_age` seconds and closes the old one, failing the calls still in flight (bentoml
-# issue #5540): keep one pool for the server's life.
+# `max_age` seconds and closes the old one, failing the calls still in flight
+# (github.com/bentoml/BentoML/issues/5540): keep one pool for the server's life.
 KEEP_CONNECTIONS = {"max_requests": 2**31 - 1, "max_age": 1e9}
 
 
@@ -131,7 +131,7 @@ class ExtractionModel:
 
     # Both endpoints are `async` on purpose: the model then runs on the event loop's thread,
     # the worker's main thread, not in BentoML's thread pool for sync APIs, where the same
-    # call took 1.5x as long (README "Extract in bulk", load benchmark). The loop waits out
+    # call took 1.5x as long (benchmarks/bench_service.py). The loop waits out
     # each model call, which also serialises them; requests that arrive meanwhile queue.
 
     def _found(self, documents: list[Document]) -> list[Found]:
@@ -161,16 +161,12 @@ def _served_model_facts() -> dict[str, str]:
 
 
 class DescribedService(bentoml.Service):
-    """A service whose OpenAPI page says what it extracts and with which model version."""
+    """A service whose OpenAPI page says what it extracts, with which model version, where
+    the docs are, and shows a real request and answer (serving/openapi.py)."""
 
     @property
     def openapi_spec(self):
-        spec = super().openapi_spec
-        facts = _served_model_facts()
-        info = attr.evolve(
-            spec.info, title=TITLE, description=describe(SETTINGS, facts), version=facts["version"]
-        )
-        return attr.evolve(spec, info=info)
+        return api_document(super().openapi_spec, SETTINGS, _served_model_facts())
 
 
 @bentoml.service(traffic={"timeout": SETTINGS.timeout_s}, service_class=DescribedService)
@@ -253,3 +249,5 @@ class Extractor:
 Extractor.add_asgi_middleware(
     AdmissionControl, max_pending=SETTINGS.max_pending, paths=("/extract", "/extract_batch")
 )
+# `/`: the Swagger page under the API's title, without BentoML's tracker; `/guide/`: the docs
+Extractor.add_asgi_middleware(ApiPages, title=TITLE, root=ROOT)

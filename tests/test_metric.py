@@ -110,7 +110,7 @@ def test_score_command_names_a_broken_prediction_line(tmp_path):
 
 
 def _direct_normalise(name: str) -> str:
-    """DESIGN.md's rule read literally: lowercase, periods out, words "an"/"the" out,
+    """docs/architecture.md's rule read literally: lowercase, periods out, words "an"/"the" out,
     whitespace out (written independently of npre.scoring.metric)."""
     words = name.lower().replace(".", " ").split()
     return "".join(w for w in words if w not in ("an", "the"))

@@ -271,6 +271,19 @@ def test_the_api_page_says_what_it_extracts_and_with_which_model(service, lotus)
         assert needle in description, needle
 
 
+def test_the_api_page_is_titled_links_the_docs_and_shows_a_real_answer(service):
+    page = httpx.get(f"{service}/", timeout=30).text
+    assert "<title>npre: organism-produces-chemical relation extraction</title>" in page
+    assert "googletagmanager" not in page  # nothing loaded from the internet
+    spec = httpx.get(f"{service}/docs.json", timeout=30).json()
+    assert spec["info"]["contact"] == {"name": "npre documentation", "url": "/guide/"}
+    assert spec["servers"] == []
+    example = spec["paths"]["/extract"]["post"]["requestBody"]["content"]["application/json"]
+    assert example["example"]["abstract"]  # serving/examples.json
+    guide = httpx.get(f"{service}/guide/", timeout=30)
+    assert guide.status_code == 200 and "<h1>" in guide.text  # README.md, as HTML
+
+
 @pytest.mark.parametrize(
     ("path", "payload", "field", "problem"),
     [

@@ -13,12 +13,22 @@ import typer
 
 from npre.stages import PIPELINE
 
-TOOLS = ["download", "doi2pmid", "gme", "check_data", "extract", "score", "grid_table", "profile"]
+TOOLS = [
+    "download",
+    "doi2pmid",
+    "gme",
+    "check_data",
+    "extract",
+    "score",
+    "grid_table",
+    "profile",
+    "plots",
+]
 
 app = typer.Typer(
     help="npre: LOTUS -> sampled references -> synthetic abstracts -> (Q)LoRA extractor -> "
     "MLflow champion. The stage commands are run by dvc.yaml; download, doi2pmid, gme, "
-    "check-data, extract, score, grid-table and profile are tools of their own.",
+    "check-data, extract, score, grid-table, profile and plots are tools of their own.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

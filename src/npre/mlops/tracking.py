@@ -22,6 +22,14 @@ RUN_FILE = "mlflow_run.json"  # in each adapter folder: the MLflow run that trai
 
 EXPERIMENT_COPIES = (".dvc", "tmp", "exps")
 
+# The experiment's kind for MLflow 3's UI: `custom_model_development` is model training
+# (runs, their metrics and charts, models), not a GenAI app (traces, chats). MLflow UIs
+# that choose their views per experiment read this tag; the 3.17 UI chooses them per
+# browser (default GenAI) unless the address says `workflowType`, as model_training_url's
+# does.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MODEL_TRAINING = "custom_model_development"
+
 
 def project_root(start: Path | None = None) -> Path:
     """The working directory, or the project holding it if it is a DVC experiment copy."""
@@ -38,15 +46,35 @@ def tracking_uri() -> str:
 
 
 def setup(experiment: str):
-    """Point MLflow at the backend and return the experiment (created if missing)."""
+    """Point MLflow at the backend and return the experiment (created if missing), tagged
+    for the UI's model-training views (an experiment created elsewhere keeps its kind)."""
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri())
     found = mlflow.get_experiment_by_name(experiment)
     if found is None:
         location = (project_root() / ARTIFACT_DIR).as_uri()
-        mlflow.create_experiment(experiment, artifact_location=f"{location}/{experiment}")
+        mlflow.create_experiment(
+            experiment,
+            artifact_location=f"{location}/{experiment}",
+            tags={EXPERIMENT_KIND_TAG: MODEL_TRAINING},
+        )
+    elif EXPERIMENT_KIND_TAG not in found.tags:  # an older mlflow.db: its experiment has no kind
+        mlflow.MlflowClient().set_experiment_tag(
+            found.experiment_id, EXPERIMENT_KIND_TAG, MODEL_TRAINING
+        )
     return mlflow.set_experiment(experiment)
+
+
+def model_training_url(experiment: str, ui: str) -> str:
+    """The MLflow UI (at `ui`, e.g. http://127.0.0.1:5000) address that opens `experiment`
+    in the model-training views; the experiments list while it does not exist yet."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri())
+    found = mlflow.get_experiment_by_name(experiment)
+    page = f"experiments/{found.experiment_id}" if found else "experiments"
+    return f"{ui.rstrip('/')}/#/{page}?workflowType=machine_learning"
 
 
 def git_commit() -> str | None:
