@@ -19,6 +19,7 @@ class Found(BaseModel):
     """What the model service answers for one document (internal)."""
 
     relations: list[tuple[str, str]]
+    confidences: list[float]  # of each relation
     known: list[dict] | None = None  # LotusIndex.annotate of each relation
     model: str
     model_version: str
@@ -37,6 +38,13 @@ Status = Literal["known", "new"]
 class Relation(BaseModel):
     organism: str = Field(examples=["Artemisia annua"])
     chemical: str = Field(examples=["artemisinin"])
+    confidence: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="the relation's probability under the model (its tokens, and going on "
+        "rather than ending the answer before it)",
+        examples=[0.93],
+    )
     organism_evidence: Evidence | None = None
     chemical_evidence: Evidence | None = None
     status: Status | None = Field(
@@ -62,17 +70,24 @@ class ExtractionResponse(BaseModel):
     )
 
 
-def to_response(title: str, abstract: str, found: Found) -> ExtractionResponse:
-    """The relations with where their names first occur in the input (evidence)."""
+def to_response(
+    title: str, abstract: str, found: Found, min_confidence: float = 0.0
+) -> ExtractionResponse:
+    """The relations at or above `min_confidence`, with where their names first occur in
+    the input (evidence)."""
     known = found.known or [{} for _ in found.relations]
     relations = [
         Relation(
             organism=organism,
             chemical=chemical,
+            confidence=round(confidence, 4),
             **relation_evidence(title, abstract, organism, chemical),
             **status,
         )
-        for (organism, chemical), status in zip(found.relations, known, strict=True)
+        for (organism, chemical), confidence, status in zip(
+            found.relations, found.confidences, known, strict=True
+        )
+        if confidence >= min_confidence
     ]
     return ExtractionResponse(
         relations=relations,

@@ -56,6 +56,15 @@ SETTINGS = load_settings()
 SOURCE, MODEL = model_reference(SETTINGS)  # ("mlflow", a models:/ URI) or ("bentoml", a tag)
 
 Title = Annotated[str, StringConstraints(max_length=SETTINGS.max_chars)]
+MinConfidence = Annotated[
+    float,
+    Field(
+        ge=0.0,
+        le=1.0,
+        description="answer only relations at least this sure (the model's own "
+        "decoding.min_confidence applies first)",
+    ),
+]
 
 
 def _not_blank(text: str) -> str:
@@ -144,6 +153,7 @@ class ExtractionModel:
         return [
             Found(
                 relations=one.relations,
+                confidences=one.confidences,
                 known=[lotus.annotate(*pair) for pair in one.relations] if lotus else None,
                 model=self.loaded.uri,
                 model_version=self.loaded.version,
@@ -204,10 +214,11 @@ class Extractor:
         self,
         title: Title = Field("", examples=[EXAMPLE_TITLE]),
         abstract: AbstractText = Field(examples=[EXAMPLE_ABSTRACT]),
+        min_confidence: MinConfidence = 0.0,
     ) -> ExtractionResponse:
         """Organism-produces-chemical relations stated in one title and abstract."""
         [found] = await self._extract([Document(title=title, abstract=abstract)])
-        return to_response(title, abstract, found)
+        return to_response(title, abstract, found, min_confidence)
 
     @bentoml.api
     async def extract_batch(
@@ -215,11 +226,12 @@ class Extractor:
         documents: Annotated[
             list[Document], Field(min_length=1, max_length=SETTINGS.max_documents)
         ],
+        min_confidence: MinConfidence = 0.0,
     ) -> list[ExtractionResponse]:
         """The same for several documents (at most `serve.max_documents`, default 32)."""
         found = await self._extract(documents)
         return [
-            to_response(document.title, document.abstract, one)
+            to_response(document.title, document.abstract, one, min_confidence)
             for document, one in zip(documents, found, strict=True)
         ]
 

@@ -426,3 +426,16 @@ def test_lookahead_decoding_answers_as_step_by_step_decoding(extractor, stop_pen
     finally:
         greedy.transformer_body = body_of
     assert fewer, "no draft token was ever kept"
+
+
+def test_an_organism_clause_forces_its_organism_and_lists_only_its_chemicals():
+    from npre.decoding.organism_passes import ClauseGrammar
+
+    GROUP = [102]
+    g = SpanGrammar([5, 6, 7, 8], PRODUCES, SEP, EOS, group_separator=GROUP)
+    clause = ClauseGrammar(g, [5])
+    assert clause.prefix == [5, *PRODUCES]
+    assert clause.allowed([]) == {5, 6, 7, 8}  # a chemical first: no empty clause
+    assert clause.allowed([7]) == {8, *SEP, EOS}  # on, another chemical, or the end
+    assert GROUP[0] in g.allowed([5, *PRODUCES, 7])  # the whole answer could switch organism
+    assert clause.allowed([7, *SEP]) == {5, 6, 7, 8}

@@ -244,8 +244,19 @@ def test_a_valid_call_answers_like_the_extractor(service, expected, extractor, l
             if relation["organism_evidence"] is not None:  # also "G. species"
                 organism = _evidence_text(document, relation["organism_evidence"])
                 assert organism.lower() in map(str.lower, organism_variants(relation["organism"]))
-    # leading whitespace is kept, so evidence offsets index the text as sent
+    # every relation has the extractor's confidence; min_confidence drops the less sure
     found = next(d for d, r in zip(DOCUMENTS, expected, strict=True) if r)
+    own = extractor.extract(found["title"], found["abstract"])
+    body = httpx.post(f"{service}/extract", json=found, timeout=60).json()
+    served = [r["confidence"] for r in body["relations"]]
+    assert served == pytest.approx(own.confidences, abs=1e-4)
+    assert all(0.0 < c <= 1.0 for c in served)
+    cut = max(served)
+    surest = httpx.post(f"{service}/extract", json={**found, "min_confidence": cut}, timeout=60)
+    assert [r["confidence"] for r in surest.json()["relations"]] == [c for c in served if c >= cut]
+    too_sure = httpx.post(f"{service}/extract", json={**found, "min_confidence": 1.5}, timeout=60)
+    assert too_sure.status_code == 400 and "min_confidence" in too_sure.text
+    # leading whitespace is kept, so evidence offsets index the text as sent
     padded = {**found, "abstract": "  \n " + found["abstract"]}
     body = httpx.post(f"{service}/extract", json=padded, timeout=60).json()
     assert body["relations"]
@@ -455,3 +466,15 @@ def test_mlflow_models_serve_answers_invocations_like_the_extractor(registry, ex
         assert response.status_code == 200, response.text
         answers = response.json()["predictions"]
         assert [pairs(answer) for answer in answers] == expected
+        assert all(0.0 < r["confidence"] <= 1.0 for answer in answers for r in answer["relations"])
+        sure = httpx.post(
+            f"{url}/invocations",
+            json={"dataframe_records": DOCUMENTS, "params": {"min_confidence": 1.0}},
+            timeout=120,
+        )
+        assert sure.status_code == 200, sure.text
+        assert all(
+            r["confidence"] >= 1.0
+            for answer in sure.json()["predictions"]
+            for r in answer["relations"]
+        )

@@ -13,7 +13,13 @@ from npre.base_model.tiny import wrap_tokenizer
 from npre.decoding.constraints import grammar_for
 from npre.linearization.name_boundaries import word_boundaries
 from npre.linearization.parsing import parse_output_ids
-from npre.linearization.tokens import layout, name_ids, source_ids, training_example
+from npre.linearization.tokens import (
+    layout,
+    name_ids,
+    source_ids,
+    target_ids,
+    training_example,
+)
 
 CORPUS = [
     "Artemisia annua produces artemisinin; chemical study of Artemisia annua (Asteraceae).",
@@ -289,3 +295,15 @@ def test_the_grouped_grammar_allows_only_spans_of_the_text(tokenizer):
     # after `|` an organism starts (a letter first), then `produces` once it is a span
     next_organism = grammar.allowed([*answer, *spec.group_separator])
     assert next_organism <= set(source) and organism[0] in next_organism
+
+
+def test_the_organisms_of_a_grouped_answer_are_found_clause_by_clause(tokenizer):
+    from npre.decoding.organism_passes import clause_organisms
+
+    source = source_ids(tokenizer, "Taxanes", GROUPED_ABSTRACT, 2000, 512)
+    target = target_ids(tokenizer, GROUPED_PAIRS, source, linearization="grouped")
+    organisms = clause_organisms(tokenizer, target[:-1])
+    assert [tokenizer.decode(o).strip() for o in organisms] == [
+        "Taxus brevifolia",
+        "Taxus baccata",
+    ]

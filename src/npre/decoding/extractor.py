@@ -140,14 +140,18 @@ class RelationExtractor:
                 end += 1
             rows = order[start:end]
             outputs = self._generate([prompts[i] for i in rows], budgets[rows[0]])
-            for i, (output, logprobs) in zip(rows, outputs, strict=True):
+            passes = self._organism_passes([prompts[i] for i in rows], outputs, budgets[rows[0]])
+            for i, (output, logprobs), more in zip(rows, outputs, passes, strict=True):
                 raw = self.tokenizer.decode(output, skip_special_tokens=True)
-                parsed = parse_output_ids(
-                    self.tokenizer, output, logprobs, self.config.linearization
-                )
+                parsed = self._parse(output, logprobs)
+                pairs, confidences = list(parsed.pairs), list(parsed.confidences)
+                for ids, logprobs_of_pass in more:
+                    extra = self._parse(ids, logprobs_of_pass)
+                    pairs += extra.pairs
+                    confidences += extra.confidences
                 title, abstract = documents[i]
                 text = f"{title}\n{abstract}"
-                answers = scored_answers(parsed.pairs, parsed.confidences, text)
+                answers = scored_answers(pairs, confidences, text)
                 pairs = [pair for pair, _ in answers]
                 confidences = [confidence for _, confidence in answers]
                 results[i] = Extraction(pairs, parsed.malformed, raw, confidences)
@@ -158,6 +162,21 @@ class RelationExtractor:
                 progress(len(rows))
             start = end
         return results  # type: ignore[return-value]
+
+    def _parse(self, ids: list[int], logprobs: list[float]):
+        return parse_output_ids(self.tokenizer, ids, logprobs, self.config.linearization)
+
+    def _organism_passes(
+        self, prompts: list[list[int]], outputs: list[tuple[list[int], list[float]]], budget: int
+    ) -> list[list[tuple[list[int], list[float]]]]:
+        """Each document's extra answers from `decoding.organism_passes` (none when off)."""
+        if not self.decoding.organism_passes:
+            return [[] for _ in prompts]
+        if self.config.linearization != "grouped":
+            raise ValueError("decoding.organism_passes needs an extractor trained grouped")
+        from npre.decoding.organism_passes import organism_pass_outputs
+
+        return organism_pass_outputs(self, prompts, [ids for ids, _ in outputs], budget)
 
     def _generate(
         self, prompts: list[list[int]], max_new_tokens: int

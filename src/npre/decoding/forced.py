@@ -11,15 +11,14 @@ from __future__ import annotations
 import math
 
 from npre.decoding.constraints import grammar_for
-from npre.decoding.extractor import RelationExtractor
 from npre.decoding.greedy import token_logprob
 from npre.linearization.parsing import ParsedIds, parse_output_ids
 from npre.linearization.tokens import layout, prompt_ids, source_of_prompt, target_ids
 
+# `extractor` below is a `npre.decoding.extractor.RelationExtractor` (which uses this module)
 
-def answer_logprobs(
-    extractor: RelationExtractor, prompt: list[int], answer: list[int]
-) -> list[float]:
+
+def answer_logprobs(extractor, prompt: list[int], answer: list[int]) -> list[float]:
     """Log-probability of each token of `answer` (ids, ending in the end token or not)
     after `prompt`, among the tokens the copy grammar allows there (-inf where it allows
     none of them); the stop penalty applies as in decoding."""
@@ -47,7 +46,7 @@ def answer_logprobs(
 
 
 def relation_confidences(
-    extractor: RelationExtractor,
+    extractor,
     title: str,
     abstract: str,
     pairs: list[tuple[str, str]],
