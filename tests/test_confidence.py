@@ -91,12 +91,14 @@ def test_every_answer_has_a_probability(extractor, num_beams):
         assert all(0.0 < c <= 1.0 for c in one.confidences)
 
 
-def test_decoding_reports_the_probability_of_what_it_wrote(extractor):
-    """Greedy decoding's confidences equal teacher forcing of its own answer."""
+@pytest.mark.parametrize("stop_penalty", [0.0, 3.0])
+def test_decoding_reports_the_probability_of_what_it_wrote(extractor, stop_penalty):
+    """Greedy decoding's confidences equal teacher forcing of its own answer; a stop
+    penalty lengthens the answer but the probabilities stay the model's."""
     from npre.config.model_params import DecodingParams
     from npre.decoding.forced import relation_confidences
 
-    extractor.decoding = DecodingParams(max_new_tokens=24)
+    extractor.decoding = DecodingParams(max_new_tokens=24, stop_penalty=stop_penalty)
     for title, abstract in [
         (f"Metabolites of {o}", ABSTRACT.format(org=o, chem=c)) for o, c in PAIRS[:4]
     ]:

@@ -21,7 +21,7 @@ from npre.linearization.tokens import layout, prompt_ids, source_of_prompt, targ
 def answer_logprobs(extractor, prompt: list[int], answer: list[int]) -> list[float]:
     """Log-probability of each token of `answer` (ids, ending in the end token or not)
     after `prompt`, among the tokens the copy grammar allows there (-inf where it allows
-    none of them); the stop penalty applies as in decoding."""
+    none of them), as decoding reports them."""
     import torch
 
     tokenizer, model = extractor.tokenizer, extractor.model
@@ -37,11 +37,7 @@ def answer_logprobs(extractor, prompt: list[int], answer: list[int]) -> list[flo
         if token not in allowed:
             logprobs.append(-math.inf)
             continue
-        scores = logits[step, allowed].clone()
-        penalty = extractor.decoding.stop_penalty
-        if grammar.eos in allowed and len(allowed) > 1:
-            scores[allowed.index(grammar.eos)] -= penalty
-        logprobs.append(token_logprob(scores, allowed.index(token)))
+        logprobs.append(token_logprob(logits[step, allowed], allowed.index(token)))
     return logprobs
 
 

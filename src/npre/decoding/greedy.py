@@ -150,17 +150,20 @@ class _Head:
 
 def _pick(scores, tokens: list[int], eos: int, stop_penalty: float) -> int:
     """The best of `tokens` (ascending, so ties break as argmax does over the vocabulary),
-    `scores` their fresh scores; end-of-answer pays the stop penalty where it competes
-    (in place: the token's probability is then taken from the scores the choice saw)."""
-    if eos in tokens and len(tokens) > 1:
+    `scores` their scores; end-of-answer pays the stop penalty where it competes (on a
+    copy: the probabilities reported stay the model's own)."""
+    if stop_penalty and eos in tokens and len(tokens) > 1:
+        scores = scores.clone()
         scores[tokens.index(eos)] -= stop_penalty
     return tokens[int(scores.argmax())]
 
 
 def token_logprob(scores, index: int) -> float:
-    """Log-probability of the token at `index` among the tokens the grammar allowed there:
-    the distribution the decoder chose from (a copied name's later tokens, with one
-    continuation allowed, cost nothing; choices between names and ending carry the doubt)."""
+    """Log-probability of the token at `index` among the tokens the grammar allowed there,
+    as the model scores them (a copied name's later tokens, with one continuation allowed,
+    cost nothing; choices between names and ending carry the doubt). A stop penalty moves
+    the choice, not this probability: a relation written only because ending was penalised
+    keeps the low probability of going on, so a confidence threshold can drop it."""
     import torch
 
     return float(scores[index] - torch.logsumexp(scores, dim=0))
