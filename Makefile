@@ -61,6 +61,12 @@ check-data: install
 plots: install
 	npre plots --out reports/plots
 
+# docs/results.md from reports/ and the benchmarks' result files (reports/benchmarks/*.json):
+# run after `make demo` and the benchmarks, on the machine that ran them. Standard library only.
+.PHONY: results
+results:
+	python3 benchmarks/results_page.py
+
 serve: install
 	bentoml serve serving.service:Extractor --host 127.0.0.1 --port $(PORT)
 

@@ -29,14 +29,21 @@ def main() -> None:
     parser.add_argument("--tracking-uri", default=None, help="default: the project's mlflow.db")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--predictions", type=Path, default=None, help="write them here (JSONL)")
+    parser.add_argument(
+        "--result-name",
+        default="real_text",
+        help="the result file: reports/benchmarks/NAME.json (docs/results.md shows it)",
+    )
     args = parser.parse_args()
 
     import mlflow
     import pandas as pd
     import torch
+    from result_file import write_result  # benchmarks/result_file.py
 
     from npre.data.records import read_curated_set
     from npre.mlops.tracking import tracking_uri
+    from npre.scoring.confidence import precision_by_half
     from npre.scoring.metric import score
 
     torch.set_num_threads(args.threads)
@@ -74,6 +81,44 @@ def main() -> None:
     print(f"predicted        {result['predicted']} relations ({result['true_positives']} right)")
     per_doc = elapsed / len(docs)
     print(f"s/abstract       {per_doc:.2f}  (model load {loaded:.1f} s, threads {args.threads})")
+    gold = {d.PMID: d.label_pairs() for d in docs}
+    scored = {
+        d.PMID: [((r["organism"], r["chemical"]), r.get("confidence", 1.0)) for r in rels]
+        for d, rels in zip(docs, found, strict=True)
+    }
+    figures = {
+        **{key: result[key] for key in ("precision", "recall", "f1")},
+        "organism_recall": result["organism_recall"],
+        "chemical_recall": result["chemical_recall"],
+        "predicted": result["predicted"],
+        "true_positives": result["true_positives"],
+        "gold_relations": result["gold"],
+        "gold_file": args.gold.name,
+        "documents": len(docs),
+        "s_per_abstract": per_doc,
+        "model_load_s": loaded,
+        "threads": args.threads,
+        "model": args.model,
+        "model_version": _registered_version(args.model),
+        "confidence": precision_by_half(gold, scored),
+    }
+    write_result(args.result_name, figures)
+
+
+def _registered_version(uri: str) -> str | None:
+    """The registry version a `models:/NAME@ALIAS` or `models:/NAME/VERSION` URI names."""
+    if not uri.startswith("models:/"):
+        return None
+    name = uri.removeprefix("models:/")
+    try:
+        from mlflow import MlflowClient
+
+        if "@" in name:
+            model, alias = name.split("@", 1)
+            return str(MlflowClient().get_model_version_by_alias(model, alias).version)
+        return name.rsplit("/", 1)[1] if "/" in name else None
+    except Exception:  # a figure the page can do without
+        return None
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ Same base model (models/base), same documents, same batches (batch 4, up to 512 
   params.yaml (`train.lora_layers`, `lora_dropout`), freed memory returned after each
   backward pass, as `npre train` does.
 Each configuration runs in its own process (peak RSS is its own); the first step is not
-timed (allocator warm-up).
+timed (allocator warm-up). The figures go to reports/benchmarks/training.json with the date,
+the machine and the command (benchmarks/result_file.py), which docs/results.md shows.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def main() -> None:
     print(f"batch 4 x up to 512 tokens, {args.steps} timed steps, {args.threads} threads")
     print(f"{'path':<16} {'adapter':<7} {'bf16':<5} {'tokens/s':>9} {'peak RSS MiB':>13}")
     rates = {}
+    runs = []
     for path, quantization in CONFIGS:
         argv = [str(args.base), str(args.docs), str(args.steps), path, quantization]
         done = subprocess.run(
@@ -100,12 +102,35 @@ def main() -> None:
         rate, peak = result["tokens_per_second"], result["peak_rss_mib"]
         rates[(path, quantization)] = rate
         adapter = "QLoRA" if quantization == "4bit" else "LoRA"
+        runs.append(
+            {
+                "path": path,
+                "adapter": adapter,
+                "bf16": result["bf16"],
+                "tokens_per_second": rate,
+                "peak_rss_mib": peak,
+            }
+        )
         print(
             f"{path:<16} {adapter:<7} {result['bf16']!s:<5} {rate:>9.1f} {peak:>13.0f}", flush=True
         )
+    ratios = {}
     for quantization, adapter in (("none", "LoRA"), ("4bit", "QLoRA")):
         ratio = rates[("npre", quantization)] / rates[("straightforward", quantization)]
+        ratios[adapter] = ratio
         print(f"{adapter}: npre / straightforward = {ratio:.2f}x")
+
+    from result_file import write_result  # benchmarks/result_file.py
+
+    figures = {
+        "steps": args.steps,
+        "threads": args.threads,
+        "batch": "4 x up to 512 tokens",
+        "base": str(args.base),
+        "runs": runs,
+        "speedup": ratios,
+    }
+    write_result("training", figures)
 
 
 if __name__ == "__main__":
