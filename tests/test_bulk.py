@@ -7,46 +7,19 @@ import os
 import subprocess
 import sys
 
-import pandas as pd
 import pytest
-from helpers import ROOT, one_relation_documents, train_tiny_extractor
+from bulk_model import DOCS, saved_tiny_model
+from helpers import ROOT
 from test_pubmed import FakeEutils
 
-from npre.bulk.local import (
-    BadRow,
-    InputDocument,
-    done_ids,
-    extract_to_file,
-    read_inputs,
-    summarise,
-)
-from npre.lotus.known import COLUMNS
-
-DOCS = one_relation_documents("Chemical study of {org} gave {chem} and other minor ones.", 6)
+from npre.bulk.inputs import BadRow, InputDocument, read_inputs
+from npre.bulk.local import done_ids, extract_to_file, summarise
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     """A tiny extractor saved as an MLflow pyfunc model, with a LOTUS table of 3 relations."""
-    import mlflow
-
-    from npre.mlops.pyfunc_model import ExtractorPythonModel, extractor_artifacts
-
-    home = tmp_path_factory.mktemp("bulk")
-    base, adapter = train_tiny_extractor(DOCS, home)
-    rows = [
-        (d.organisms[0].label, f"Q{i}", d.chemicals[0].label, f"C{i}")
-        for i, d in enumerate(DOCS[:3])
-    ]
-    lotus = home / "relations.parquet"
-    pd.DataFrame(rows, columns=COLUMNS).to_parquet(lotus)
-    path = home / "model"
-    mlflow.pyfunc.save_model(
-        str(path),
-        python_model=ExtractorPythonModel(),
-        artifacts=extractor_artifacts(base, adapter, lotus),
-    )
-    return path
+    return saved_tiny_model(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +54,7 @@ def test_json_lines_with_bad_rows_reported_by_line(tmp_path):
 
 
 def test_csv_rows_and_a_file_without_the_abstract_column(tmp_path):
-    from npre.bulk.local import BulkInputError
+    from npre.bulk.inputs import BulkInputError
 
     path = tmp_path / "in.csv"
     path.write_text('id,title,abstract\n1,T,"Taxus gave taxol, twice."\n2,T,a,extra\n3,,x\n')

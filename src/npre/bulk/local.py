@@ -1,24 +1,17 @@
-"""Bulk extraction: the champion over a file of abstracts, resumable, for completing LOTUS.
+"""The JSON Lines output of `npre extract` (`--out FILE.jsonl`): one process, one file.
 
     npre extract INPUT --out OUT.jsonl
 
-INPUT is one of:
-- JSON Lines (`.jsonl`, `.ndjson`): objects with `abstract`, optional `title` and `id`;
-- CSV (`.csv`): columns `abstract`, optional `title` and `id`;
-- a curated-format JSON (`.json`): a dict keyed by PMID, as `npre evaluate` reads;
-- PMIDs (`.txt`, `.pmids`): one per line, fetched through the PubMed client into its cache.
-A document without an id is named by its file and line ("input.csv:7").
-
-OUT gets one JSON line per document, appended batch by batch and synced: an interrupted
-run keeps what it wrote, and a rerun skips the documents OUT holds (a line cut by the
-interruption is dropped and redone). A bad row is reported with its line and skipped; it
-never stops the rest. OUT's summary (documents, relations, new relations, new organisms
-and chemicals) is printed and written beside it as `OUT.summary.json`.
+INPUT is any kind `npre.bulk.inputs` reads. OUT gets one JSON line per document, appended
+batch by batch and synced: an interrupted run keeps what it wrote, and a rerun skips the
+documents OUT holds (a line cut by the interruption is dropped and redone). A bad row is
+reported with its line and skipped; it never stops the rest. OUT's summary (documents,
+relations, new relations, new organisms and chemicals) is printed and written beside it as
+`OUT.summary.json`. The table layout (`--out DIR`) is `npre.bulk.job`'s.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import time
@@ -26,121 +19,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from npre.bulk.inputs import BadRow, InputDocument, Row
 from npre.text.evidence import relation_evidence
-
-JSON_LINES = {".jsonl", ".ndjson"}
-PMID_LISTS = {".txt", ".pmids"}
-
-
-class BulkInputError(ValueError):
-    """The input file as a whole cannot be read (not a bad row: those are skipped)."""
-
-
-@dataclass
-class InputDocument:
-    id: str
-    title: str
-    abstract: str
-
-
-@dataclass
-class BadRow:
-    where: str  # "FILE:LINE" or "PMID 123"
-    problem: str
-
-
-Row = InputDocument | BadRow
-
-
-def _document(where: str, record: object) -> Row:
-    if not isinstance(record, dict):
-        return BadRow(where, f"expected an object with 'abstract', got {type(record).__name__}")
-    abstract, title = record.get("abstract"), record.get("title") or ""
-    if not isinstance(abstract, str) or not abstract.strip():
-        return BadRow(where, "no 'abstract' text")
-    if not isinstance(title, str):
-        return BadRow(where, f"'title' is {type(title).__name__}, not text")
-    identifier = record.get("id") or record.get("PMID") or where
-    return InputDocument(str(identifier), title, abstract)
-
-
-def _json_lines(path: Path) -> Iterator[Row]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield BadRow(f"{path.name}:{number}", f"not JSON ({exc.msg})")
-                continue
-            yield _document(f"{path.name}:{number}", record)
-
-
-def _csv_rows(path: Path) -> Iterator[Row]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if "abstract" not in (reader.fieldnames or []):
-            raise BulkInputError(f"{path}: no 'abstract' column (found {reader.fieldnames})")
-        for record in reader:
-            where = f"{path.name}:{reader.line_num}"
-            if None in record:  # more cells than the header names
-                yield BadRow(where, f"{len(reader.fieldnames) + len(record[None])} cells")
-                continue
-            yield _document(where, record)
-
-
-def _curated(path: Path) -> Iterator[Row]:
-    from npre.data.records import RecordError, read_curated_set
-
-    try:
-        documents = read_curated_set(path)
-    except RecordError as exc:
-        raise BulkInputError(str(exc)) from None
-    for document in documents:
-        yield InputDocument(document.PMID, document.ArticleTitle, document.AbstractText)
-
-
-def _pmids(path: Path, fetch: Callable[[list[str]], dict[str, dict]] | None) -> Iterator[Row]:
-    wanted: list[str] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            pmid = line.strip()
-            if not pmid:
-                continue
-            if pmid.isdigit():
-                wanted.append(pmid)
-            else:
-                yield BadRow(f"{path.name}:{number}", f"{pmid!r} is not a PMID")
-    if fetch is None:
-        raise BulkInputError(f"{path}: a PMID list needs the PubMed client")
-    records = fetch(wanted)
-    for pmid in dict.fromkeys(wanted):
-        record = records.get(pmid) or {}
-        if not (record.get("AbstractText") or "").strip():
-            yield BadRow(f"PMID {pmid}", "PubMed has no abstract for it")
-            continue
-        yield InputDocument(pmid, record.get("ArticleTitle") or "", record["AbstractText"])
-
-
-def read_inputs(
-    path: Path, fetch_pmids: Callable[[list[str]], dict[str, dict]] | None = None
-) -> Iterator[Row]:
-    """Documents and bad rows of INPUT, in order; the kind is told by the file suffix."""
-    path = Path(path)
-    if not path.is_file():
-        raise BulkInputError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix in JSON_LINES:
-        return _json_lines(path)
-    if suffix == ".csv":
-        return _csv_rows(path)
-    if suffix == ".json":
-        return _curated(path)
-    if suffix in PMID_LISTS:
-        return _pmids(path, fetch_pmids)
-    kinds = ", ".join(sorted({*JSON_LINES, ".csv", ".json", *PMID_LISTS}))
-    raise BulkInputError(f"{path}: unknown input kind {suffix!r} (one of {kinds})")
 
 
 def done_ids(out: Path) -> set[str]:

@@ -48,31 +48,34 @@ def _text(element: ET.Element | None) -> str:
     return " ".join("".join(element.itertext()).split())
 
 
+def parse_article(article: ET.Element) -> Abstract | None:
+    """One `PubmedArticle` element (None without a PMID): the title, every abstract section
+    (a labelled one as "LABEL: text") and the DOI. Shared by efetch answers and the
+    baseline and update files read in bulk."""
+    citation = article.find("MedlineCitation")
+    if citation is None or citation.find("PMID") is None:
+        return None
+    sections = []
+    for section in citation.iterfind("Article/Abstract/AbstractText"):
+        text = _text(section)
+        label = section.get("Label")
+        sections.append(f"{label}: {text}" if label and text else text)
+    doi = article.find("PubmedData/ArticleIdList/ArticleId[@IdType='doi']")
+    if doi is None:
+        doi = citation.find("Article/ELocationID[@EIdType='doi']")
+    return Abstract(
+        PMID=_text(citation.find("PMID")),
+        ArticleTitle=_text(citation.find("Article/ArticleTitle")),
+        AbstractText=" ".join(s for s in sections if s),
+        doi=_text(doi).lower(),
+    )
+
+
 def parse_efetch(xml: bytes) -> list[Abstract]:
     """Articles of an efetch PubmedArticleSet; raises ET.ParseError on truncated XML."""
     root = ET.fromstring(xml)
-    articles = []
-    for article in root.iter("PubmedArticle"):
-        citation = article.find("MedlineCitation")
-        if citation is None or citation.find("PMID") is None:
-            continue
-        sections = []
-        for section in citation.iterfind("Article/Abstract/AbstractText"):
-            text = _text(section)
-            label = section.get("Label")
-            sections.append(f"{label}: {text}" if label and text else text)
-        doi = article.find("PubmedData/ArticleIdList/ArticleId[@IdType='doi']")
-        if doi is None:
-            doi = citation.find("Article/ELocationID[@EIdType='doi']")
-        articles.append(
-            Abstract(
-                PMID=_text(citation.find("PMID")),
-                ArticleTitle=_text(citation.find("Article/ArticleTitle")),
-                AbstractText=" ".join(s for s in sections if s),
-                doi=_text(doi).lower(),
-            )
-        )
-    return articles
+    parsed = (parse_article(article) for article in root.iter("PubmedArticle"))
+    return [article for article in parsed if article is not None]
 
 
 class RateLimiter:
