@@ -22,7 +22,7 @@ class Extraction:
     malformed: int
     raw: str
     # each relation's probability under the model: its written tokens, and the choice to
-    # go on rather than end the answer before it (`npre.linearization.confidence`)
+    # go on rather than end the answer before it (`npre.linearization.parsing`)
     confidences: list[float] = field(default_factory=list)
 
     def above(self, min_confidence: float) -> Extraction:

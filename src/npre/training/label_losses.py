@@ -14,7 +14,7 @@ an organism label points at it: a teacher trained deep enough (LoRA on the top 9
 predicts it for a right label (median loss 0.2 on clean documents) and cannot for another
 document's organism (9.9), whose rest is then a completion the base model knows by heart
 (a famous species) and would pass `worst_name`. Chemicals keep their first token out.
-Measured with benchmarks/bench_teacher_noise.py (README).
+Measured with benchmarks/bench_teacher_noise.py (docs/decisions.md).
 """
 
 from __future__ import annotations
