@@ -72,8 +72,9 @@ def tiny_train_params(**overrides):
     return TrainParams(**(recipe | overrides))
 
 
-def train_tiny_extractor(docs, home):
-    """A tiny base model and a LoRA adapter trained on `docs`, under `home`: (base, adapter)."""
+def train_tiny_extractor(docs, home, **train_overrides):
+    """A tiny base model and a LoRA adapter trained on `docs`, under `home`: (base, adapter);
+    `train_overrides` change the recipe (e.g. linearization="grouped")."""
     from npre.base_model.loading import load_base_model, load_tokenizer
     from npre.base_model.tiny import build_tiny_model
     from npre.config.model_params import DecodingParams, TinyModelParams
@@ -85,10 +86,11 @@ def train_tiny_extractor(docs, home):
         vocab_size=400, n_positions=160, n_embd=32, n_layer=2, n_head=2, pretrain_epochs=2
     )
     build_tiny_model([d.text for d in docs] * 3, params, base, seed=0)
-    train = tiny_train_params()
+    train = tiny_train_params(**train_overrides)
     model = prepare_peft_model(load_base_model(base), train)
     train_lora(model, load_tokenizer(base), docs, train, seed=0)
     save_adapter(model, load_tokenizer(base), adapter)
     decoding = DecodingParams(max_new_tokens=24)
-    ExtractorConfig(train.max_input_chars, train.max_length, decoding).save(adapter)
+    config = ExtractorConfig(train.max_input_chars, train.max_length, decoding, train.linearization)
+    config.save(adapter)
     return base, adapter

@@ -93,19 +93,23 @@ def test_every_answer_has_a_probability(extractor, num_beams):
 
 @pytest.mark.parametrize("stop_penalty", [0.0, 3.0])
 def test_decoding_reports_the_probability_of_what_it_wrote(extractor, stop_penalty):
-    """Greedy decoding's confidences equal teacher forcing of its own answer; a stop
-    penalty lengthens the answer but the probabilities stay the model's."""
+    """The log-probabilities greedy decoding reports for its own ids are those teacher
+    forcing gives them; a stop penalty lengthens answers, the probabilities stay the
+    model's."""
     from npre.config.model_params import DecodingParams
-    from npre.decoding.forced import relation_confidences
+    from npre.decoding.forced import answer_logprobs
+    from npre.linearization.tokens import prompt_ids
 
     extractor.decoding = DecodingParams(max_new_tokens=24, stop_penalty=stop_penalty)
-    for title, abstract in [
-        (f"Metabolites of {o}", ABSTRACT.format(org=o, chem=c)) for o, c in PAIRS[:4]
-    ]:
-        decoded = extractor.extract(title, abstract)
-        forced = relation_confidences(extractor, title, abstract, decoded.relations)
-        assert forced.pairs == decoded.relations
-        assert forced.confidences == pytest.approx(decoded.confidences, rel=1e-3)
+    tok = extractor.tokenizer
+    documents = [(f"Metabolites of {o}", ABSTRACT.format(org=o, chem=c)) for o, c in PAIRS[:4]]
+    prompts = [prompt_ids(tok, title, abstract, 400, 100) for title, abstract in documents]
+    decoded = extractor._generate(prompts, 24)
+    assert any(ids for ids, _ in decoded)
+    for prompt, (ids, logprobs) in zip(prompts, decoded, strict=True):
+        ended = len(logprobs) == len(ids) + 1  # the end token's probability comes last
+        forced = answer_logprobs(extractor, prompt, ids + ([tok.eos_token_id] if ended else []))
+        assert forced == pytest.approx(logprobs, abs=2e-3)
 
 
 def test_right_answers_are_surer_than_planted_wrong_ones(extractor):
