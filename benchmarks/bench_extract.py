@@ -10,7 +10,8 @@ process into its own folder, with the same blocks and model batches (--block-siz
 shared out between its workers. docs/s is the job's own figure (summary.json): documents
 over the job's time, model loading and, for Ray, the runtime's start-up included. Peak RSS
 is sampled every 0.2 s: the `npre extract` process for `local`, each actor for `ray`. The
-relations of every Ray run are compared with the local ones.
+relations of every Ray run are compared with the local ones. `--runs` sets the order (on a
+machine shared with other work, an order that interleaves the engines shows the drift).
 
 The last table is arithmetic, not a measurement: abstracts / docs/s (+ Ray's start-up),
 at the measured rates for 1 and 2 workers, and for more workers at the 2-worker rate
@@ -123,20 +124,26 @@ def main() -> None:
     parser.add_argument("--min-docs", type=int, default=150)
     parser.add_argument("--block-size", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument(
+        "--runs", default="local:1,ray:1,ray:2", help="ENGINE:WORKERS in the order to run"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    args.model = pinned(args.model)
     cpu = cpu_model()
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
         source = Path(tmp) / "abstracts.jsonl"
         docs = write_input(source, args.min_docs)
         print(f"{docs} documents, CPU: {cpu}, {os.cpu_count()} cores", flush=True)
-        for engine, workers in (("local", 1), ("ray", 1), ("ray", 2)):
+        order = [(e, int(w)) for e, w in (r.split(":") for r in args.runs.split(","))]
+        for engine, workers in order:
             folder = Path(tmp) / f"{engine}-{workers}"
             run = run_engine(engine, workers, source, folder, args)
             run["relation_rows"] = relations(folder)
             runs.append(run)
             print(f"{engine} x{workers}: {run['docs_per_s']} docs/s", flush=True)
+    runs.sort(key=lambda run: (run["engine"] != "local", run["workers"]))
     local = runs[0]
     header = "| engine | workers | threads/worker | docs | job s | docs/s | x local |"
     header += " Ray start-up s | peak RSS/worker MiB | same relations as local |"
@@ -159,6 +166,16 @@ def main() -> None:
             run.pop("relation_rows")
         figures = {"cpu": cpu, "cores": os.cpu_count(), "documents": docs, "runs": runs}
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def pinned(model: str) -> str:
+    """A registry alias as the version it names now: every run gets the same model."""
+    from npre.mlops.champion import resolve_champion
+
+    version = resolve_champion(model)
+    if version is None or "@" not in model:
+        return model
+    return f"models:/{version.name}/{version.version}"
 
 
 def projection(runs: list[dict], cores: int) -> str:

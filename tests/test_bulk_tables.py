@@ -203,16 +203,17 @@ def test_a_killed_worker_loses_and_doubles_nothing(model_dir, ray_runtime, tmp_p
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not killed:
             actors = _descendants_named("BlockExtractor")
-            if actors and len(list((out / "documents").glob("*.parquet"))) >= 1:
+            finished = len(list((out / "documents").glob("*.parquet")))
+            if actors and finished >= 1:
                 os.kill(actors[0].pid, signal.SIGKILL)  # a real signal, mid-job
-                killed.append(actors[0].pid)
+                killed.append(finished)
             time.sleep(0.02)
 
     killer = threading.Thread(target=kill_one_actor_once_blocks_are_written, daemon=True)
     killer.start()
     summary = run_job(sources, out, settings(model_dir, engine="ray", workers=2, block_size=2))
     killer.join()
-    assert killed, "no actor was killed"
+    assert killed and killed[0] < 18, f"no actor was killed mid-job ({killed})"
     assert summary["blocks_now"] == 18 and summary["blocks_already_done"] == 0
     answered_once(out, [f"{d.PMID}-{c}" for c in range(6) for d in DOCS])
 
@@ -235,6 +236,7 @@ def test_a_killed_job_rerun_answers_every_document_once(model_dir, ray_runtime, 
     deadline = time.monotonic() + 240
     while done() < 2 and job.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert job.poll() is None, "the job ended before it could be killed"
     group = psutil.Process(job.pid).children(recursive=True)
     os.killpg(job.pid, signal.SIGKILL)  # the whole job: the driver, Ray and its workers
     job.wait()
