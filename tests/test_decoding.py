@@ -439,3 +439,13 @@ def test_an_organism_clause_forces_its_organism_and_lists_only_its_chemicals():
     assert clause.allowed([7]) == {8, *SEP, EOS}  # on, another chemical, or the end
     assert GROUP[0] in g.allowed([5, *PRODUCES, 7])  # the whole answer could switch organism
     assert clause.allowed([7, *SEP]) == {5, 6, 7, 8}
+
+
+def test_a_pairs_clause_repeats_its_organism_in_every_relation():
+    from npre.decoding.organism_passes import ClauseGrammar
+
+    clause = ClauseGrammar(grammar([5, 6, 7, 8]), [5])
+    assert clause.allowed([7]) == {8, *SEP, EOS}
+    assert clause.allowed([7, *SEP]) == {5}  # the next relation: the same organism, forced
+    assert clause.allowed([7, *SEP, 5]) == {*PRODUCES}
+    assert clause.allowed([7, *SEP, 5, *PRODUCES]) == {5, 6, 7, 8}

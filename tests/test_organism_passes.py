@@ -68,13 +68,3 @@ def test_a_pass_per_further_organism_adds_to_the_answer_never_takes_away(extract
         ids, logprobs = passes[0]
         assert ids[: len(prefix)] == prefix and len(logprobs) >= len(ids)
         assert all(lp <= 1e-6 for lp in logprobs)
-
-
-def test_passes_need_a_grouped_extractor(tmp_path):
-    from npre.config.model_params import DecodingParams
-    from npre.decoding.extractor import ExtractorConfig, RelationExtractor
-
-    config = ExtractorConfig(400, 96, DecodingParams(organism_passes=True), "pairs")
-    extractor = RelationExtractor(model=None, tokenizer=None, config=config)
-    with pytest.raises(ValueError, match="organism_passes needs an extractor trained grouped"):
-        extractor._organism_passes([[1, 2]], [([3], [0.0])], 8)

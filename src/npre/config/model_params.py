@@ -114,7 +114,7 @@ class DecodingParams(Section):
     lookahead: int = Field(8, ge=0)
     # relations whose confidence (their probability under the model) is lower are dropped
     min_confidence: float = Field(0.0, ge=0.0, le=1.0)
-    # grouped linearisation: after the whole answer, one pass per further organism it named
+    # after the whole answer, one pass per further organism it named (its chemicals alone)
     organism_passes: bool = False
     # auto: the model in bfloat16 where the CPU (AVX512-BF16, AMX) or GPU has it
     precision: Literal["auto", "float32", "bfloat16"] = "auto"

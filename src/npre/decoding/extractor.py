@@ -172,8 +172,6 @@ class RelationExtractor:
         """Each document's extra answers from `decoding.organism_passes` (none when off)."""
         if not self.decoding.organism_passes:
             return [[] for _ in prompts]
-        if self.config.linearization != "grouped":
-            raise ValueError("decoding.organism_passes needs an extractor trained grouped")
         from npre.decoding.organism_passes import organism_pass_outputs
 
         return organism_pass_outputs(self, prompts, [ids for ids, _ in outputs], budget)
