@@ -6,12 +6,15 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -224,6 +227,8 @@ def test_a_killed_job_rerun_answers_every_document_once(model_dir, ray_runtime, 
 
     sources = documents_file(tmp_path / "in.jsonl", 8)
     out = tmp_path / "out"
+    temporary = Path(tempfile.gettempdir())
+    ray_folders = set(temporary.glob("npre-ray-*"))  # the killed job cannot remove its own
     command = [sys.executable, "-m", "npre.cli", "extract", str(tmp_path / "in.jsonl"),
                "--out", str(out), "--engine", "ray", "--workers", "2", "--block-size", "2",
                "--model", str(model_dir)]  # fmt: skip
@@ -249,3 +254,5 @@ def test_a_killed_job_rerun_answers_every_document_once(model_dir, ray_runtime, 
     assert summary["blocks_already_done"] == finished_at_kill
     assert summary["blocks_now"] == 24 - finished_at_kill
     answered_once(out, [f"{d.PMID}-{c}" for c in range(8) for d in DOCS])
+    for folder in set(temporary.glob("npre-ray-*")) - ray_folders:
+        shutil.rmtree(folder, ignore_errors=True)
