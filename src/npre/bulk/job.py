@@ -32,6 +32,7 @@ class JobSettings:
     block_size: int = 64  # rows per block: per Parquet file, per Ray task
     batch_size: int = 16  # documents per model call
     threads: int = 2  # local: torch's CPU threads
+    min_confidence: float | None = None  # None: the model's decoding.min_confidence
 
 
 @dataclass
@@ -82,7 +83,8 @@ def run_locally(sources: list[Source], settings: JobSettings, recorder: Recorder
                 from npre.mlops.champion import load_champion
 
                 set_threads(settings.threads)
-                loaded, taxonomy = load_champion(settings.model), Taxonomy()
+                loaded = load_champion(settings.model, settings.min_confidence)
+                taxonomy = Taxonomy()
             name = Path(source.path).name
             relations, documents = answer_block(loaded, taxonomy, block, name, settings.batch_size)
             recorder.write(block.name, relations, documents, len(block.documents))

@@ -100,8 +100,9 @@ def extract_to_file(
 def _answer(loaded, document: InputDocument, extraction) -> dict:
     lotus = loaded.lotus
     relations = []
-    for organism, chemical in extraction.relations:
-        relation = {"organism": organism, "chemical": chemical}
+    confidences = getattr(extraction, "confidences", None) or [None] * len(extraction.relations)
+    for (organism, chemical), confidence in zip(extraction.relations, confidences, strict=True):
+        relation = {"organism": organism, "chemical": chemical, "confidence": confidence}
         relation |= relation_evidence(document.title, document.abstract, organism, chemical)
         if lotus is not None:
             relation |= lotus.annotate(organism, chemical)

@@ -96,14 +96,21 @@ def _from_ipc(data: bytes):
 class BlockExtractor:
     """A Ray Data actor: the model and the taxonomy loaded once, then a block per call."""
 
-    def __init__(self, model: str, threads: int, batch_size: int, names: dict[str, str]):
+    def __init__(
+        self,
+        model: str,
+        threads: int,
+        batch_size: int,
+        names: dict[str, str],
+        min_confidence: float | None = None,
+    ):
         import torch
 
         from npre.lotus.taxonomy import Taxonomy
         from npre.mlops.champion import load_champion
 
         torch.set_num_threads(threads)
-        self.loaded = load_champion(model)
+        self.loaded = load_champion(model, min_confidence)
         if torch.cuda.is_available():
             self.loaded.extractor.model.to("cuda")
         self.taxonomy = Taxonomy()
@@ -224,6 +231,7 @@ def _answer_on_ray(sources, settings, recorder, threads: int, cpus: float, gpus:
                     "threads": threads,
                     "batch_size": settings.batch_size,
                     "names": names,
+                    "min_confidence": settings.min_confidence,
                 },
                 batch_size=1,
                 compute=ray.data.ActorPoolStrategy(size=settings.workers),

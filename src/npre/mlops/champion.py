@@ -88,8 +88,9 @@ def resolve_champion(uri: str):
     return version
 
 
-def load_champion(uri: str) -> LoadedModel:
-    """Load a `models:/NAME@ALIAS` (or any pyfunc) URI; on failure, say how to fix it."""
+def load_champion(uri: str, min_confidence: float | None = None) -> LoadedModel:
+    """Load a `models:/NAME@ALIAS` (or any pyfunc) URI; on failure, say how to fix it.
+    `min_confidence` replaces the model's `decoding.min_confidence` (None: as logged)."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -100,7 +101,11 @@ def load_champion(uri: str) -> LoadedModel:
         message = getattr(exc, "message", str(exc))
         raise ChampionNotFound(f"cannot load {uri}: {message}. {FIX_MLFLOW}") from None
     number = str(version.version) if version is not None else "unknown"
-    return LoadedModel.of(model, number, uri)
+    loaded = LoadedModel.of(model, number, uri)
+    if min_confidence is not None:
+        decoding = loaded.extractor.decoding
+        loaded.extractor.decoding = decoding.model_copy(update={"min_confidence": min_confidence})
+    return loaded
 
 
 def import_champion(uri: str, name: str):

@@ -52,6 +52,12 @@ def command(
     block_size: int = typer.Option(
         64, min=1, help="input rows per block (a Parquet file, a Ray task); fixed per folder"
     ),
+    min_confidence: float = typer.Option(
+        None,
+        min=0.0,
+        max=1.0,
+        help="answer only relations at least this sure (default: the model's own)",
+    ),
     pubmed_cache: Path = typer.Option(
         Path("data/pubmed_cache.jsonl"), help="abstract cache for a PMID list (appended to)"
     ),
@@ -88,7 +94,8 @@ def command(
             if out.suffix.lower() in JSON_LINES_OUT:
                 if engine is not Engine.local:
                     fail("--engine ray writes tables: give --out a folder")
-                summary = _json_lines(files, out, model, batch_size, config, fetch_pmids)
+                answering = (model, batch_size, min_confidence)
+                summary = _json_lines(files, out, answering, config, fetch_pmids)
             else:
                 from npre.bulk.blocks import Source
                 from npre.bulk.job import JobSettings
@@ -102,7 +109,7 @@ def command(
                     sources.append(Source.of(path, kind, pubmed_cache if kind == "pmids" else None))
                 job = JobSettings(
                     model, engine.value, workers, address, block_size, batch_size,
-                    config.run.num_threads,
+                    config.run.num_threads, min_confidence,
                 )  # fmt: skip
                 summary = _tables(sources, out, job)
         except (BulkInputError, ChampionNotFound, JobFolderError) as exc:
@@ -119,8 +126,9 @@ def _tables(sources, out: Path, job) -> dict:
         return run_job(sources, out, job, bar.update)
 
 
-def _json_lines(files, out: Path, model: str, batch_size: int, config, fetch_pmids) -> dict:
-    """Today's JSON Lines output: one line per document, appended to OUT."""
+def _json_lines(files, out: Path, answering: tuple, config, fetch_pmids) -> dict:
+    """Today's JSON Lines output: one line per document, appended to OUT; `answering` is
+    (model URI, batch size, min_confidence)."""
     from itertools import chain
 
     from tqdm import tqdm
@@ -131,7 +139,8 @@ def _json_lines(files, out: Path, model: str, batch_size: int, config, fetch_pmi
 
     set_threads(config.run.num_threads)
     rows = chain.from_iterable(read_inputs(path, fetch_pmids) for path in files)
-    loaded = load_champion(model)
+    model, batch_size, min_confidence = answering
+    loaded = load_champion(model, min_confidence)
     bad = lambda row: typer.echo(f"skipped {row.where}: {row.problem}", err=True)  # noqa: E731
     with tqdm(desc="extract", unit="doc", disable=None) as bar:
         run = extract_to_file(loaded, rows, out, batch_size, bad, bar.update)
