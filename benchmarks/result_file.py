@@ -68,8 +68,20 @@ def machine() -> dict:
 
 
 def command_line(argv: list[str] | None = None) -> str:
-    """The command as typed: `python benchmarks/bench_x.py --flag value`."""
-    return shlex.join(["python", *(sys.argv if argv is None else argv)])
+    """The command as typed: `python benchmarks/bench_x.py --flag value`; a file outside
+    the project (e.g. an evaluation set kept elsewhere) is named by its file name only."""
+    words = ["python", *(sys.argv if argv is None else argv)]
+    return shlex.join(_inside(word) for word in words)
+
+
+def _inside(word: str) -> str:
+    if "/" not in word or not Path(word).exists():
+        return word
+    try:
+        Path(word).resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return Path(word).name
+    return word
 
 
 def write_result(

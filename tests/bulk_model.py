@@ -1,4 +1,4 @@
-"""The tiny extractor the bulk-extraction tests run, trained once per test session."""
+"""The tiny extractor the bulk-extraction tests run, trained once per pytest run."""
 
 from __future__ import annotations
 
