@@ -218,8 +218,14 @@ def test_registered_model_in_a_fresh_process_predicts_what_evaluate_predicted(pr
     )
     assert result.returncode == 0, result.stderr[-3000:]
     predicted = json.loads(result.stdout.strip().splitlines()[-1])
-    names = [[{k: r[k] for k in ("organism", "chemical")} for r in doc] for doc in predicted]
-    assert names == [r["relations"] for r in rows]
+
+    def names(docs):
+        return [[(r["organism"], r["chemical"]) for r in doc] for doc in docs]
+
+    assert names(predicted) == names(r["relations"] for r in rows)
+    served = [r["confidence"] for doc in predicted for r in doc]
+    evaluated = [r["confidence"] for row in rows for r in row["relations"]]
+    assert served == pytest.approx(evaluated, abs=1e-3)  # the same probabilities
     # the registered model packs the pipeline's LOTUS table: every answer says known or new
     statuses = {r["status"] for doc in predicted for r in doc}
     assert statuses and statuses <= {"known", "new"}
