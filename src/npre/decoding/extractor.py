@@ -99,6 +99,14 @@ class RelationExtractor:
         """
         return self.extract_many([(title, abstract)])[0]
 
+    def prompt(self, title: str, abstract: str) -> list[int]:
+        """The prompt ids of one document: its source as in training (max_length less the
+        prompt's special tokens); the output gets max_new_tokens on top, as far as the
+        position table allows."""
+        spec = layout(self.tokenizer)
+        budget = max(self.config.max_length - len(spec.prefix) - len(spec.boundary), 8)
+        return prompt_ids(self.tokenizer, title, abstract, self.config.max_input_chars, budget)
+
     def extract_many(
         self,
         documents: Sequence[tuple[str, str]],
@@ -114,14 +122,7 @@ class RelationExtractor:
         `progress(n)` is called after each batch of `n` documents.
         """
         dec = self.decoding
-        spec = layout(self.tokenizer)
-        # the source as in training (max_length less the prompt's special tokens); the
-        # output gets max_new_tokens on top, as far as the position table allows
-        budget = max(self.config.max_length - len(spec.prefix) - len(spec.boundary), 8)
-        prompts = [
-            prompt_ids(self.tokenizer, title, abstract, self.config.max_input_chars, budget)
-            for title, abstract in documents
-        ]
+        prompts = [self.prompt(title, abstract) for title, abstract in documents]
         limit = getattr(self.model.config, "n_positions", None) or getattr(
             self.model.config, "max_position_embeddings", 1024
         )

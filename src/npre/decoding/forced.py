@@ -13,7 +13,7 @@ import math
 from npre.decoding.constraints import grammar_for
 from npre.decoding.greedy import token_logprob
 from npre.linearization.parsing import ParsedIds, parse_output_ids
-from npre.linearization.tokens import layout, prompt_ids, source_of_prompt, target_ids
+from npre.linearization.tokens import source_of_prompt, target_ids
 
 # `extractor` below is a `npre.decoding.extractor.RelationExtractor` (which uses this module)
 
@@ -49,11 +49,8 @@ def relation_confidences(
 ) -> ParsedIds:
     """The confidence of each of `pairs` written as the extractor's whole answer (in the
     text's order, names as the text's tokens; pairs the text does not state are left out)."""
-    tokenizer, config = extractor.tokenizer, extractor.config
-    spec = layout(tokenizer)
-    budget = max(config.max_length - len(spec.prefix) - len(spec.boundary), 8)
-    prompt = prompt_ids(tokenizer, title, abstract, config.max_input_chars, budget)
-    linearization = config.linearization
+    tokenizer, linearization = extractor.tokenizer, extractor.config.linearization
+    prompt = extractor.prompt(title, abstract)
     source = source_of_prompt(tokenizer, prompt)
     answer = target_ids(tokenizer, pairs, source, stated_only=True, linearization=linearization)
     logprobs = answer_logprobs(extractor, prompt, answer)
